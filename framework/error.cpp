@@ -4,14 +4,10 @@ namespace mininn {
 namespace {
 
 std::string render(const std::string& message, const Error::Where& where) {
-  std::string out;
-  if (!where.path.empty()) out += where.path + ": ";
-  if (!where.node.empty()) {
-    out += "node '" + where.node + "'";
-    if (!where.op.empty()) out += " (" + where.op + ")";
-    out += ": ";
-  }
-  return out + message;
+  std::string node;
+  if (!where.node.empty())
+    node = where.op.empty() ? fmt::format("node '{}': ", where.node) : fmt::format("node '{}' ({}): ", where.node, where.op);
+  return fmt::format("{}{}{}{}", where.path, where.path.empty() ? "" : ": ", node, message);
 }
 
 }  // namespace

@@ -17,6 +17,9 @@ class Error : public std::runtime_error {
     std::string path;  // JSON path ("nodes[1].attrs.padding") or a file name
     std::string node;  // node name, if a node is involved
     std::string op;    // that node's op
+
+    Where(std::string path = {}, std::string node = {}, std::string op = {})
+        : path(std::move(path)), node(std::move(node)), op(std::move(op)) {}
   };
 
   explicit Error(std::string message, Where where = {});

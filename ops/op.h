@@ -1,0 +1,128 @@
+// What an op is, in four separate steps (Caffe's split):
+//   1. schema  — OpSchema: attribute table, inputs, outputs (ops/registry.h);
+//   2. setup   — OpSchema::create parses the attributes once into an Op;
+//   3. shape   — Op::infer, a pure function of the input descriptions;
+//   4. kernels — Op::make_kernel builds a Kernel for concrete shapes and a
+//                backend; Kernel::forward / Kernel::backward do no validation.
+#pragma once
+
+#include "framework/tensor.h"
+#include "ops/attrs.h"
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace mininn {
+
+// How PyTorch initialises a parameter when the model gives no value.
+struct DefaultInit {
+  enum Kind { Zeros, Ones, Uniform } kind = Zeros;
+  double bound = 0;  // Uniform: U(-bound, bound)
+};
+
+struct ParamDecl {
+  std::string name;  // "weight": the full name is "<node>.weight"
+  Shape shape;
+  DefaultInit init;
+  bool trainable = true;  // false for buffers such as BatchNorm's running statistics
+};
+
+enum class Backend { Auto, OneDnn, Naive };
+const char* backend_name(Backend backend);  // "auto", "onednn", "naive"
+
+// Which implementation runs a node, per direction, and why when it is not
+// oneDNN. Shown by `mininn inspect`.
+struct Dispatch {
+  std::string forward = "naive";
+  std::string backward = "naive";
+  std::string reason;  // why oneDNN does not run it (empty when it does, or was not asked)
+};
+
+// Everything a kernel may depend on, fixed when the graph is compiled.
+struct KernelConfig {
+  std::vector<TensorDesc> inputs;
+  std::vector<TensorDesc> outputs;
+  std::vector<TensorDesc> params;
+  Backend backend = Backend::Auto;
+  bool training = false;        // BatchNorm batch statistics, Dropout active
+  bool needs_backward = false;  // keep what backward needs (indices, workspace)
+  uint64_t seed = 0;            // for ops that draw random numbers
+};
+
+// Per-execution scratch a kernel keeps between forward and backward (saved
+// indices, oneDNN workspace). One per node per Execution, so one compiled
+// graph can run on several threads at once.
+struct KernelState {
+  virtual ~KernelState() = default;
+};
+
+struct ForwardArgs {
+  std::span<const Tensor> inputs;
+  std::span<const Tensor> params;
+  std::span<Tensor> outputs;  // allocated with the inferred shapes; the kernel fills them
+  KernelState* state = nullptr;
+};
+
+struct BackwardArgs {
+  std::span<const Tensor> inputs;
+  std::span<const Tensor> params;
+  std::span<const Tensor> outputs;       // the forward results
+  std::span<const Tensor> grad_outputs;  // undefined where no gradient flows back
+  std::span<Tensor> grad_inputs;         // undefined where none is wanted; else overwrite
+  std::span<Tensor> grad_params;         // overwrite (undefined when not wanted)
+  KernelState* state = nullptr;
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  virtual std::unique_ptr<KernelState> make_state() const { return nullptr; }
+  virtual void forward(const ForwardArgs& args) const = 0;
+  virtual void backward(const BackwardArgs& args) const;  // default: "not differentiable"
+  // Number of oneDNN primitives this kernel created (tests count them).
+  virtual int primitives_created() const { return 0; }
+
+  Dispatch dispatch;
+};
+
+// A node's operation with its attributes parsed. Immutable once created.
+class Op {
+ public:
+  virtual ~Op() = default;
+
+  virtual int num_outputs() const { return 1; }
+  virtual std::vector<ParamDecl> params() const { return {}; }
+
+  // The shape rule: output descriptions from input descriptions, or an Error
+  // with PyTorch's message when the inputs do not fit. A leading kDynamic
+  // batch must pass through unchanged.
+  virtual std::vector<TensorDesc> infer(const std::vector<TensorDesc>& inputs) const = 0;
+
+  // False for an int64 indices output or input: no gradient flows there.
+  virtual bool differentiable_output(int /*index*/) const { return true; }
+  virtual bool differentiable_input(int /*index*/) const { return true; }
+
+  // The kernel for concrete shapes. Implementations try oneDNN first when
+  // config.backend allows it and fall back to the naive kernel, recording
+  // the reason in Kernel::dispatch.
+  virtual std::unique_ptr<Kernel> make_kernel(const KernelConfig& config) const = 0;
+};
+
+// Builds a node's kernel: oneDNN's when the backend allows it and `onednn`
+// can run the node, else the naive one, recording why. `onednn(why)` returns
+// nullptr and says why when it cannot run the configuration.
+template <typename MakeOneDnn, typename MakeNaive>
+std::unique_ptr<Kernel> pick_kernel(const KernelConfig& config, MakeOneDnn&& onednn, MakeNaive&& naive) {
+  std::string why = "naive backend requested";
+  if (config.backend != Backend::Naive) {
+    why.clear();
+    if (std::unique_ptr<Kernel> kernel = onednn(why)) return kernel;
+  }
+  std::unique_ptr<Kernel> kernel = naive();
+  kernel->dispatch.reason = why;
+  return kernel;
+}
+
+}  // namespace mininn

@@ -1,0 +1,104 @@
+#include "ops/pool/geometry.h"
+
+#include "framework/error.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace mininn::pool {
+namespace {
+
+int64_t floor_div(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+}  // namespace
+
+int64_t output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation, bool ceil_mode) {
+  int64_t span = dilation * (kernel - 1) + 1;
+  int64_t out = floor_div(in + 2 * pad - span + (ceil_mode ? stride - 1 : 0), stride) + 1;
+  // The last window must start inside the input or its left padding.
+  if (ceil_mode && (out - 1) * stride >= in + pad) --out;
+  return out;
+}
+
+int64_t unpool_default_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad) {
+  return (in - 1) * stride + kernel - 2 * pad;
+}
+
+int64_t Axis::right_pad() const {
+  int64_t span = dilation * (kernel - 1) + 1;
+  int64_t needed = (out - 1) * stride + span - in - pad;
+  return needed > pad ? needed : pad;
+}
+
+Taps taps(const Axis& axis, int64_t o) {
+  int64_t start = axis.start(o);
+  int64_t first = start < 0 ? (-start + axis.dilation - 1) / axis.dilation : 0;
+  int64_t reach = axis.in - start;  // taps must satisfy j*dilation < reach
+  int64_t last = reach <= 0 ? 0 : (reach + axis.dilation - 1) / axis.dilation;
+  if (last > axis.kernel) last = axis.kernel;
+  if (last < first) last = first;
+  return {first, last};
+}
+
+AvgSpan avg_span(const Axis& axis, int64_t o) {
+  int64_t start = axis.start(o);
+  int64_t end = std::min(start + axis.kernel, axis.in + axis.pad);
+  return {std::max<int64_t>(start, 0), std::min(end, axis.in), end - start};
+}
+
+Layout split(const Shape& shape, int rank) {
+  Layout layout;
+  size_t r = static_cast<size_t>(rank);
+  layout.batched = shape.size() == r + 2;
+  if (layout.batched) layout.batch = shape[0];
+  layout.channels = shape[shape.size() - r - 1];
+  layout.spatial.assign(shape.end() - rank, shape.end());
+  return layout;
+}
+
+Shape join(const Layout& layout, const Shape& spatial) {
+  Shape shape;
+  if (layout.batched) shape.push_back(layout.batch);
+  shape.push_back(layout.channels);
+  shape.insert(shape.end(), spatial.begin(), spatial.end());
+  return shape;
+}
+
+static int64_t known(int64_t extent) { return extent == kDynamic ? 1 : extent; }
+
+Geometry sliding(const Shape& input, const Window& window) {
+  int rank = static_cast<int>(window.kernel.size());
+  Layout layout = split(input, rank);
+  Geometry g;
+  g.planes = known(layout.batch) * layout.channels;
+  for (int i = 0; i < rank; ++i) {
+    Axis& axis = g.axes[3 - rank + i];
+    axis.in = layout.spatial[i];
+    axis.kernel = window.kernel[i];
+    axis.stride = window.stride[i];
+    axis.pad = window.padding[i];
+    axis.dilation = window.dilation.empty() ? 1 : window.dilation[i];
+    axis.out = output_size(axis.in, axis.kernel, axis.stride, axis.pad, axis.dilation, window.ceil_mode);
+  }
+  return g;
+}
+
+Geometry planes_only(const Shape& input, int rank, const Shape& out_spatial) {
+  Layout layout = split(input, rank);
+  Geometry g;
+  g.planes = known(layout.batch) * layout.channels;
+  for (int i = 0; i < rank; ++i) {
+    Axis& axis = g.axes[3 - rank + i];
+    axis.in = layout.spatial[i];
+    axis.out = out_spatial[i];
+  }
+  return g;
+}
+
+std::string spatial_name(const char* base, int rank) { return fmt::format("{}{}d", base, rank); }
+
+}  // namespace mininn::pool

@@ -1,0 +1,41 @@
+// The naive reference kernels of the pooling family: plain loops over
+// canonical (D, H, W) planes, exactly PyTorch's CPU semantics (scan order,
+// ties, NaN, divisors). They are the fallback of every oneDNN kernel and the
+// reference the oneDNN kernels are tested against.
+#pragma once
+
+#include "ops/pool/geometry.h"
+
+#include <cstdint>
+
+namespace mininn::pool {
+
+// Max over each window; `indices` (may be null) receives the flat in-plane
+// index of the first maximum in scan order, or of the last NaN.
+void max_forward(const Geometry& g, const float* x, float* y, int64_t* indices);
+
+// gx = 0, then gx[plane][indices[o]] += gy[o]. Used by every max-type pool
+// (MaxPool, AdaptiveMaxPool, FractionalMaxPool): the indices say it all.
+void max_backward(const Geometry& g, const float* gy, const int64_t* indices, float* gx);
+
+struct AvgOptions {
+  bool count_include_pad = true;
+  int64_t divisor_override = 0;  // 0: none
+};
+void avg_forward(const Geometry& g, const AvgOptions& options, const float* x, float* y);
+void avg_backward(const Geometry& g, const AvgOptions& options, const float* gy, float* gx);
+
+// Adaptive pools: axes carry only in/out; windows from adaptive_start/end.
+void adaptive_avg_forward(const Geometry& g, const float* x, float* y);
+void adaptive_avg_backward(const Geometry& g, const float* gy, float* gx);
+void adaptive_max_forward(const Geometry& g, const float* x, float* y, int64_t* indices);
+
+// MaxUnpool: y = 0, y[plane][indices[j]] = x[j] (the last write wins);
+// backward gathers gx[j] = gy[plane][indices[j]]. Indices are checked first:
+// an index outside the output plane is an Error, never a wild write.
+// Geometry: axes in = pooled size, out = unpooled size.
+void unpool_forward(const Geometry& g, const float* x, const int64_t* indices, float* y);
+void unpool_backward(const Geometry& g, const float* gy, const int64_t* indices, float* gx);
+void check_unpool_indices(const Geometry& g, const int64_t* indices);
+
+}  // namespace mininn::pool

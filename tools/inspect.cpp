@@ -1,0 +1,87 @@
+// mininn inspect: every node with its op, output shapes and backend.
+#include "framework/error.h"
+#include "graph/executor.h"
+#include "tools/commands.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+
+namespace mininn::cli {
+namespace {
+
+struct InspectOptions {
+  std::string model;
+  std::string backend = "auto";
+  int64_t batch = 1;
+  bool training = false;
+};
+
+std::string backend_text(const Dispatch& d) {
+  std::string text = d.forward == d.backward ? d.forward : fmt::format("forward {}, backward {}", d.forward, d.backward);
+  if (!d.reason.empty() && (d.forward != "onednn" || d.backward != "onednn")) text += " (" + d.reason + ")";
+  return text;
+}
+
+void inspect(const InspectOptions& options) {
+  auto graph = std::make_shared<const Graph>(load_model(options.model));
+  std::vector<Shape> shapes;
+  for (const GraphInput& input : graph->inputs) {
+    Shape shape = graph->values[input.value].desc.shape;
+    if (!shape.empty() && shape[0] == kDynamic) shape[0] = options.batch;
+    shapes.push_back(shape);
+  }
+  Backend backend = options.backend == "naive" ? Backend::Naive : options.backend == "onednn" ? Backend::OneDnn : Backend::Auto;
+  CompiledGraph plan(graph, shapes, {backend, options.training, true});
+
+  fmt::print("model {}{} (seed {}), backend {}\n", graph->name.empty() ? "" : "'" + graph->name + "' ",
+             options.model, graph->seed, options.backend);
+  fmt::print("inputs:\n");
+  for (const GraphInput& input : graph->inputs) {
+    const Value& v = graph->values[input.value];
+    fmt::print("  {:<12} {}{}\n", v.name, to_string(v.desc),
+               v.desc.dtype == DType::Float32 && !input.requires_grad ? "  (no gradient)" : "");
+  }
+
+  std::vector<std::vector<std::string>> rows = {{"NODE", "OP", "OUTPUTS", "BACKEND"}};
+  for (int n : graph->schedule) {
+    const Node& node = graph->nodes[n];
+    std::string outputs;
+    for (int v : node.outputs) outputs += (outputs.empty() ? "" : ", ") + graph->values[v].name + " " + to_string(plan.desc(v));
+    rows.push_back({node.name, node.schema->name, outputs, backend_text(plan.kernel(n).dispatch)});
+  }
+  size_t widths[3] = {0, 0, 0};
+  for (const auto& row : rows)
+    for (size_t c = 0; c < 3; ++c) widths[c] = std::max(widths[c], row[c].size());
+  fmt::print("nodes (in execution order):\n");
+  for (const auto& row : rows)
+    fmt::print("  {:<{}}  {:<{}}  {:<{}}  {}\n", row[0], widths[0], row[1], widths[1], row[2], widths[2], row[3]);
+
+  std::string outputs;
+  for (int v : graph->outputs) outputs += (outputs.empty() ? "" : ", ") + graph->values[v].name;
+  fmt::print("outputs: {}\n", outputs);
+
+  int64_t count = 0;
+  fmt::print("parameters:{}\n", graph->params.empty() ? " none" : "");
+  for (const Parameter& p : graph->params) {
+    count += p.tensor.numel();
+    fmt::print("  {:<20} {:<24} {}{}\n", p.name, to_string(p.tensor.desc()), p.source, p.trainable ? "" : " (buffer)");
+  }
+  if (!graph->params.empty()) fmt::print("  {} values, {} bytes\n", count, count * 4);
+}
+
+}  // namespace
+
+Runner add_inspect(CLI::App& app) {
+  auto options = std::make_shared<InspectOptions>();
+  CLI::App* cmd = app.add_subcommand("inspect", "Show every node: op, inferred output shapes, backend and why");
+  cmd->add_option("model", options->model, "the model file (JSON)")->required();
+  cmd->add_option("--backend", options->backend, "auto, onednn or naive")->check(CLI::IsMember({"auto", "onednn", "naive"}));
+  cmd->add_option("--batch", options->batch, "the batch size for a null batch dimension (default 1)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--training", options->training, "as compiled for training mode");
+  return [options] { inspect(*options); };
+}
+
+}  // namespace mininn::cli
