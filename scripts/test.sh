@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Every test on a fresh machine: install what is missing (PyTorch included,
+# the oracle), build, run the whole suite (unit, PyTorch differential,
+# gradient checks, CLI), then the unit tests again under ASan+UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --tests
+build=${MININN_BUILD_DIR:-build}
+MININN_BUILD_DIR=$build scripts/build.sh -DMININN_WERROR=ON
+ctest --test-dir "$build" --output-on-failure
+if [[ "${MININN_SKIP_SANITIZERS:-0}" != 1 ]]; then
+  echo "test: ASan+UBSan build"
+  MININN_BUILD_DIR=$build-asan scripts/build.sh -DMININN_SANITIZE=ON -DMININN_WERROR=ON
+  ASAN_OPTIONS=detect_leaks=1 ctest --test-dir "$build-asan" --output-on-failure -L sanitize
+fi
+echo "test: all passed"
