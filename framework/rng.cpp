@@ -1,13 +1,13 @@
 #include "framework/rng.h"
 
-#include "framework/error.h"
-
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>
 #include <numbers>
 #include <utility>
+
+#include "framework/error.h"
 
 // Floating-point note: every fused multiply-add below is written as std::fma
 // because torch's AVX2 build has one there; every other product and sum is a
@@ -42,8 +42,8 @@ float cephes_log(float x) {
   }
   float z = x * x;
   float y = 7.0376836292e-2f;
-  for (float coefficient : {-1.1514610310e-1f, 1.1676998740e-1f, -1.2420140846e-1f, 1.4249322787e-1f,
-                            -1.6668057665e-1f, 2.0000714765e-1f, -2.4999993993e-1f, 3.3333331174e-1f}) {
+  for (float coefficient : {-1.1514610310e-1f, 1.1676998740e-1f, -1.2420140846e-1f, 1.4249322787e-1f, -1.6668057665e-1f,
+                            2.0000714765e-1f, -2.4999993993e-1f, 3.3333331174e-1f}) {
     y = std::fma(y, x, coefficient);
   }
   y = y * x;
@@ -166,9 +166,7 @@ uint64_t Generator::random64() {
   return (high << 32) | low;
 }
 
-float Generator::uniform_unit_float() {
-  return static_cast<float>(random() & 0xFFFFFFu) * (1.0f / 16777216.0f);
-}
+float Generator::uniform_unit_float() { return static_cast<float>(random() & 0xFFFFFFu) * (1.0f / 16777216.0f); }
 
 void Generator::uniform(std::span<float> out, double from, double to) {
   check(from <= to, "uniform expects a [from, to) range, but from={} > to={}", from, to);

@@ -1,8 +1,5 @@
 // Generator against values printed by torch 1.13 (float bit patterns), and
 // against std::mt19937 for the raw stream. tests/io checks far more cases.
-#include "framework/error.h"
-#include "framework/rng.h"
-
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -10,6 +7,9 @@
 #include <cstdint>
 #include <random>
 #include <vector>
+
+#include "framework/error.h"
+#include "framework/rng.h"
 
 namespace mininn {
 namespace {
@@ -95,11 +95,10 @@ TEST(Rng, VectorNormalWithRaggedTailMatchesTorch) {
   Generator gen(0);
   std::vector<float> values(20);
   gen.normal(values, 0.0, 1.0);
-  EXPECT_EQ(bits_of(values),
-            (std::vector<uint32_t>{0xbf901b85u, 0xbf93808au, 0xbe804bd6u, 0xbede255du, 0x3f194d8bu, 0xbfc70d5bu,
-                                   0xbeaec6cau, 0x3fed2f4eu, 0x3eefaa55u, 0xbe217f5fu, 0x3fb8c9dbu, 0x3e8837a1u,
-                                   0x3fb1d6c0u, 0x3fcb0d00u, 0x3f72409cu, 0xbf57fb33u, 0x3f6e8c30u, 0x3fa12737u,
-                                   0x4000519au, 0x3d5c1b3au}));
+  EXPECT_EQ(bits_of(values), (std::vector<uint32_t>{0xbf901b85u, 0xbf93808au, 0xbe804bd6u, 0xbede255du, 0x3f194d8bu,
+                                                    0xbfc70d5bu, 0xbeaec6cau, 0x3fed2f4eu, 0x3eefaa55u, 0xbe217f5fu,
+                                                    0x3fb8c9dbu, 0x3e8837a1u, 0x3fb1d6c0u, 0x3fcb0d00u, 0x3f72409cu,
+                                                    0xbf57fb33u, 0x3f6e8c30u, 0x3fa12737u, 0x4000519au, 0x3d5c1b3au}));
 }
 
 TEST(Rng, VectorNormalMeanAndStdMatchTorch) {
