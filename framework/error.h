@@ -27,8 +27,9 @@ class Error : public std::runtime_error {
   const std::string& message() const { return message_; }
   const Where& where() const { return where_; }
 
-  // A copy with context filled in where it is still empty: a shape rule throws
-  // a bare message, the graph loader adds the node and the path.
+  // A copy with context added: a shape rule throws a bare message, the graph
+  // loader adds the node and the path. A path already set stays, prefixed by
+  // the outer path unless it lies within it.
   Error in(const Where& outer) const;
 
  private:

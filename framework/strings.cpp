@@ -27,16 +27,27 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 }  // namespace
 
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
-  const std::string* best = nullptr;
-  size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
+  // Close by edit distance, or one a prefix of the other ("kernel" for
+  // "kernel_size"); at most two suggestions.
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  const std::string w = lower(word);
+  const size_t threshold = std::max<size_t>(2, word.size() / 3);
+  std::vector<std::pair<size_t, std::string>> close;
   for (const std::string& candidate : candidates) {
-    size_t distance = edit_distance(word, candidate);
-    if (distance < best_distance) {
-      best_distance = distance;
-      best = &candidate;
-    }
+    std::string c = lower(candidate);
+    size_t distance = edit_distance(w, c);
+    bool prefix = w.size() >= 3 && (c.rfind(w, 0) == 0 || w.rfind(c, 0) == 0);
+    if (distance <= threshold || prefix) close.emplace_back(prefix ? 0 : distance, candidate);
   }
-  return best ? " (did you mean '" + *best + "'?)" : std::string();
+  if (close.empty()) return "";
+  std::stable_sort(close.begin(), close.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (close.size() >= 2 && close[1].first == close[0].first)
+    return " (did you mean '" + close[0].second + "' or '" + close[1].second + "'?)";
+  return " (did you mean '" + close[0].second + "'?)";
 }
 
 std::string join(const std::vector<std::string>& items, std::string_view separator) {

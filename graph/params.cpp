@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -120,16 +121,14 @@ void fill_nested(const json& data, const Shape& shape, size_t dim, float* out, c
 }
 
 void apply_data(const json& data, Tensor& t, const std::string& path) {
-  const bool flat = data.is_array() && t.rank() != 1 && static_cast<int64_t>(data.size()) == t.numel() &&
-                    (data.empty() || !data[0].is_array());
-  if (flat && !(t.rank() > 0 && t.dim(0) == t.numel())) {
-    for (size_t i = 0; i < data.size(); ++i) {
-      if (!data[i].is_number()) throw Error(fmt::format("must be a number, not {}", data[i].dump()), {fmt::format("{}[{}]", path, i)});
-      t.f32()[i] = data[i].get<float>();
-    }
-    return;
+  bool flat = data.is_array() && static_cast<int64_t>(data.size()) == t.numel() &&
+              std::none_of(data.begin(), data.end(), [](const json& v) { return v.is_array(); });
+  if (!flat) return fill_nested(data, t.shape(), 0, t.f32(), path);
+  for (size_t i = 0; i < data.size(); ++i) {
+    if (data[i].is_null()) continue;
+    if (!data[i].is_number()) throw Error(fmt::format("must be a number, not {}", data[i].dump()), {fmt::format("{}[{}]", path, i)});
+    t.f32()[i] = data[i].get<float>();
   }
-  fill_nested(data, t.shape(), 0, t.f32(), path);
 }
 
 }  // namespace
