@@ -24,6 +24,12 @@ int64_t output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int
   return out;
 }
 
+int64_t fractional_start(int64_t i, float sample, int64_t in, int64_t out, int64_t kernel) {
+  if (i == out - 1) return in - kernel;
+  float alpha = static_cast<float>(in - kernel) / static_cast<float>(out - 1);
+  return static_cast<int64_t>((static_cast<float>(i) + sample) * alpha) - static_cast<int64_t>(sample * alpha);
+}
+
 int64_t unpool_default_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad) {
   return (in - 1) * stride + kernel - 2 * pad;
 }

@@ -28,6 +28,14 @@ int64_t output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int
 inline int64_t adaptive_start(int64_t i, int64_t in, int64_t out) { return (i / out) * in + ((i % out) * in) / out; }
 inline int64_t adaptive_end(int64_t i, int64_t in, int64_t out) { return 1 + ((i + 1) * in - 1) / out; }
 
+// FractionalMaxPool window i of `out` along an axis of length `in`: it covers
+// [start, start + kernel). PyTorch's interval sequence, computed in float32
+// as PyTorch computes it for float input, so windows match bit for bit:
+//   alpha = (in - kernel) / (out - 1);  start = int((i + u) * alpha) - int(u * alpha)
+// and the last window ends flush with the input. Any sample u in [0, 1]
+// keeps every window inside the input when out + kernel - 1 <= in.
+int64_t fractional_start(int64_t i, float sample, int64_t in, int64_t out, int64_t kernel);
+
 // MaxUnpool's output size when none is given: (in-1)*stride + kernel - 2*pad.
 int64_t unpool_default_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad);
 
