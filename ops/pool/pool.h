@@ -17,6 +17,8 @@ std::unique_ptr<Op> make_avg_pool(int rank, const Attrs& attrs);
 std::unique_ptr<Op> make_adaptive_max_pool(int rank, const Attrs& attrs);
 std::unique_ptr<Op> make_adaptive_avg_pool(int rank, const Attrs& attrs);
 std::unique_ptr<Op> make_max_unpool(int rank, const Attrs& attrs);
+std::unique_ptr<Op> make_lp_pool(int rank, const Attrs& attrs);
+std::unique_ptr<Op> make_fractional_max_pool(int rank, const Attrs& attrs);  // rank 2 or 3
 
 // Shared checks, with PyTorch's messages. `fn` is the functional name used
 // in messages ("max_pool2d").

@@ -11,6 +11,8 @@ namespace {
 using pool::make_adaptive_avg_pool;
 using pool::make_adaptive_max_pool;
 using pool::make_avg_pool;
+using pool::make_fractional_max_pool;
+using pool::make_lp_pool;
 using pool::make_max_pool;
 using pool::make_max_unpool;
 
@@ -89,6 +91,36 @@ void register_pool_ops(Registry& registry) {
                   {kInput, {"indices", "int64 indices from a MaxPool with return_indices, shaped like input"}},
                   {"output"},
                   creator(rank, make_max_unpool)});
+
+    registry.add({"LPPool" + d, "pool",
+                  fmt::format("{}-d power-average pooling: (sum of x^p over each window)^(1/p)", rank), rank,
+                  {{"norm_type", AttrType::Float, "",
+                    "the power p, non-zero; x^p is taken without abs, as in PyTorch (negative inputs give NaN for "
+                    "fractional p)"},
+                   kernel_size(), stride(), ceil_mode()},
+                  {kInput},
+                  {"output"},
+                  creator(rank, make_lp_pool)});
+
+    if (rank >= 2)
+      registry.add({"FractionalMaxPool" + d, "pool",
+                    fmt::format("{}-d max pooling over windows placed at random fractional steps", rank), rank,
+                    {kernel_size(),
+                     {"output_size", AttrType::Ints, "null",
+                      "the output size; give exactly one of output_size and output_ratio", {}, true},
+                     {"output_ratio", AttrType::Floats, "null",
+                      "the output size as a fraction of the input size, each in (0, 1): int(input_size * ratio)", {},
+                      true},
+                     {"return_indices", AttrType::Bool, "false",
+                      "also output the int64 flat index of each maximum within its input plane"}},
+                    {kInput,
+                     {"samples",
+                      fmt::format("PyTorch's _random_samples: (N, C, {}) float32 window offsets in [0, 1]; default: "
+                                  "torch.rand(N, C, {}) after torch.manual_seed(model seed)",
+                                  rank, rank),
+                      true}},
+                    {"output", "indices"},
+                    creator(rank, make_fractional_max_pool)});
   }
 }
 
