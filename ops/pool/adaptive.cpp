@@ -15,6 +15,12 @@ struct SavedIndices final : KernelState {
 
 // output_size entries: a size >= 0, or null to keep the input's size.
 std::vector<std::optional<int64_t>> parse_sizes(const Attrs& attrs) {
+  // Unlike kernel sizes, PyTorch does not broadcast a one-entry list here:
+  // AdaptiveAvgPool2d([3]) raises "output_size must be 2".
+  const nlohmann::json& given = attrs.value("output_size");
+  if (given.is_array() && given.size() == 1 && attrs.spatial_rank() > 1)
+    throw attrs.error("output_size", fmt::format("output_size must be an int or a list of {} entries, but got {}",
+                                                 attrs.spatial_rank(), given.dump()));
   std::vector<std::optional<int64_t>> sizes = attrs.sizes("output_size");
   std::vector<std::string> shown;
   bool negative = false;
