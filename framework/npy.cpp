@@ -1,6 +1,7 @@
 #include "framework/npy.h"
 
-#include <sys/stat.h>
+#include "framework/error.h"
+#include "framework/file.h"
 
 #include <algorithm>
 #include <bit>
@@ -12,8 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "framework/error.h"
-#include "framework/file.h"
+#include <sys/stat.h>
 
 static_assert(std::endian::native == std::endian::little, "npy I/O assumes a little-endian host");
 

@@ -1,13 +1,13 @@
 #include "framework/rng.h"
 
+#include "framework/error.h"
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>
 #include <numbers>
 #include <utility>
-
-#include "framework/error.h"
 
 // Floating-point note: every fused multiply-add below is written as std::fma
 // because torch's AVX2 build has one there; every other product and sum is a
