@@ -1,0 +1,1 @@
+"""One module per op family; each exposes cases(kit). See casekit.py."""
