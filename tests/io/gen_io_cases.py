@@ -10,7 +10,8 @@ under test:
 
   image     FILE EXPECT REASON H W L.bin RGB.bin
             EXPECT "match": Pillow 9.4 decoded the file; L.bin and RGB.bin are
-            np.array(Image.open(FILE).convert("L"/"RGB")) as uint8.
+            np.array(Image.open(FILE).convert("L"/"RGB")) as uint8 (RGB.bin
+            empty: only L is checked).
             EXPECT "refuse": Pillow failed, or mininn deliberately refuses a
             file Pillow decodes; REASON is a substring of mininn's message
             (empty when Pillow itself failed).
@@ -85,7 +86,7 @@ def pillow_pixels(data):
     return l_array, rgb_array
 
 
-def add_image(cases, name, data, refuse_reason=None):
+def add_image(cases, name, data, refuse_reason=None, gray_only=False):
     """Records an image case; refuse_reason marks a file mininn refuses on purpose."""
     rel = cases.path("images", name)
     cases.write(rel, data)
@@ -97,9 +98,10 @@ def add_image(cases, name, data, refuse_reason=None):
     else:
         l_array, rgb_array = pixels
         cases.write(rel + ".L.bin", l_array.tobytes())
-        cases.write(rel + ".RGB.bin", rgb_array.tobytes())
+        if not gray_only:
+            cases.write(rel + ".RGB.bin", rgb_array.tobytes())
         h, w = l_array.shape
-        cases.add("image", rel, "match", "", h, w, rel + ".L.bin", rel + ".RGB.bin")
+        cases.add("image", rel, "match", "", h, w, rel + ".L.bin", "" if gray_only else rel + ".RGB.bin")
     return pixels
 
 
@@ -431,6 +433,14 @@ def gen_photos(cases):
         add_image(cases, "skimage_" + os.path.basename(path), data)
 
 
+def gen_all_colours(cases):
+    """convert("L") of every one of the 2^24 colours (RGB.bin skipped: 48 MB)."""
+    v = np.arange(1 << 24, dtype=np.uint32)
+    rgb = np.stack([(v >> 16) & 255, (v >> 8) & 255, v & 255], -1).astype(np.uint8).reshape(4096, 4096, 3)
+    add_image(cases, "all_colours_4096x4096.png", pil_save(Image.fromarray(rgb, "RGB"), "PNG", compress_level=1),
+              gray_only=True)
+
+
 def gen_disguised(cases, rng):
     """Content decides the format, not the extension."""
     image = Image.fromarray(random_content(rng, 20, 30, 3), "RGB")
@@ -652,6 +662,7 @@ def main():
     gen_png(cases, rng)
     gen_bmp(cases, rng)
     gen_photos(cases)
+    gen_all_colours(cases)
     gen_disguised(cases, rng)
     gen_npy(cases, rng)
     gen_rng(cases, rng)

@@ -103,6 +103,7 @@ TEST(ImageConformance, PixelsMatchPillowOrAreRefused) {
       bool ok = true;
       for (ColorMode mode : {ColorMode::Gray, ColorMode::RGB}) {
         const bool gray = mode == ColorMode::Gray;
+        if (!gray && f[7].empty()) continue;  // only L recorded
         try {
           Tensor image = read_image(path, mode);
           std::string difference =

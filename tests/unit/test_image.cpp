@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -428,6 +429,57 @@ TEST_F(Image, PictureRefusesWhatItCannotDraw) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(nowhere), std::string::npos) << e.what();
   }
+}
+
+// Random damage to valid files of every format: each read must give a
+// tensor or an Error, never a crash or another exception (run under
+// ASan+UBSan too, where an out-of-bounds read fails the test).
+TEST_F(Image, DamagedFilesNeverCrash) {
+  std::string palette;
+  for (int i = 0; i < 4; ++i) palette += bgrx(static_cast<uint8_t>(60 * i), 0, static_cast<uint8_t>(255 - 60 * i));
+  std::vector<std::string> seeds{
+      std::string(reinterpret_cast<const char*>(kColorJpeg), sizeof(kColorJpeg)),
+      std::string(reinterpret_cast<const char*>(kCmykJpeg), sizeof(kCmykJpeg)),
+      png_file(3, 2, 8, 2, {std::string(9, '\x10'), std::string(9, '\x90')}),
+      png_file(5, 1, 4, 3, {bytes({0x01, 0x23, 0x40})}, png_chunk("PLTE", bytes({1, 2, 3, 4, 5, 6}))),
+      png_file(2, 2, 16, 4, {std::string(8, '\x7f'), std::string(8, '\x01')}),
+      bmp_file(3, 2, 8, {bytes({0, 1, 2}), bytes({3, 2, 1})}, palette),
+      bmp_file(9, 2, 1, {bytes({0xa5, 0x80}), bytes({0x5a, 0x00})}, palette.substr(0, 8), true),
+      bmp_file(2, 2, 32, {bgrx(1, 2, 3) + bgrx(4, 5, 6), bgrx(7, 8, 9) + bgrx(10, 11, 12)}),
+  };
+  std::mt19937 random(2024);
+  auto below = [&](size_t n) { return n ? static_cast<size_t>(random() % n) : 0; };
+  const std::string path = (dir_ / "damaged").string();
+  int decoded = 0;
+  for (int iteration = 0; iteration < 3000; ++iteration) {
+    std::string bytes = seeds[iteration % seeds.size()];
+    for (size_t edits = 1 + below(3); edits > 0; --edits) {
+      switch (below(4)) {
+        case 0:
+          bytes[below(bytes.size())] = static_cast<char>(random());
+          break;
+        case 1:
+          bytes.resize(std::max<size_t>(1, below(bytes.size() + 1)));
+          break;
+        case 2:
+          bytes.insert(below(bytes.size() + 1), std::string(1 + below(16), static_cast<char>(random())));
+          break;
+        default:  // the headers, where sizes and offsets live
+          bytes[below(std::min<size_t>(bytes.size(), 64))] = static_cast<char>(random());
+      }
+    }
+    fs::remove(path);  // a new file each time: rewriting one in place makes ext4 flush on close
+    std::ofstream(path, std::ios::binary) << bytes;
+    for (ColorMode mode : {ColorMode::Gray, ColorMode::RGB}) {
+      try {
+        Tensor t = read_image(path, mode);
+        ++decoded;
+        EXPECT_EQ(t.rank(), 3u);
+      } catch (const Error&) {
+      }
+    }
+  }
+  EXPECT_GT(decoded, 0);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -346,6 +347,49 @@ TEST(Npy, RejectsMalformedDicts) {
   expect_rejected(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1,)} junk", data), "unexpected text");
   expect_rejected(npy_bytes(std::string(40, '(') + std::string(40, ')'), data), "nested too deeply");
   expect_rejected(npy_bytes("{'descr': @}", data), "unexpected character '@'");
+}
+
+// Random damage to valid files: every outcome must be a tensor or an Error,
+// never a crash, a hang or another exception (run under ASan+UBSan too).
+TEST(Npy, DamagedFilesNeverCrash) {
+  std::vector<std::string> seeds{
+      npy_bytes(dict_for("<f4", "(2, 3)"), raw(std::vector<float>(6, 1.5f))),
+      npy_bytes(dict_for("<f2", "(5,)"), raw(std::vector<uint16_t>{1, 2, 3, 0x7c00, 0xfc01})),
+      npy_bytes(dict_for("<u8", "(2,)"), raw(std::vector<uint64_t>{1, 2}), 2),
+      npy_bytes(dict_for("|b1", "()"), "\x01", 3),
+      npy_bytes("{'descr': [('x', '<f4')], 'fortran_order': False, 'shape': (1,)}", "1234"),
+  };
+  std::mt19937 random(12345);
+  auto below = [&](size_t n) { return n ? static_cast<size_t>(random() % n) : 0; };
+  int parsed = 0;
+  for (int iteration = 0; iteration < 20000; ++iteration) {
+    std::string bytes = seeds[below(seeds.size())];
+    for (size_t edits = 1 + below(4); edits > 0; --edits) {
+      switch (below(5)) {
+        case 0:  // flip a byte
+          if (!bytes.empty()) bytes[below(bytes.size())] = static_cast<char>(random());
+          break;
+        case 1:  // truncate
+          bytes.resize(below(bytes.size() + 1));
+          break;
+        case 2:  // insert junk
+          bytes.insert(below(bytes.size() + 1), std::string(1 + below(8), static_cast<char>(random())));
+          break;
+        case 3:  // a digit somewhere in the header, to grow or shrink extents
+          if (bytes.size() > 12) bytes[10 + below(std::min<size_t>(bytes.size() - 10, 60))] = "0123456789(),'"[below(14)];
+          break;
+        default:  // change the header length field
+          if (bytes.size() > 9) bytes[8 + below(2)] = static_cast<char>(random());
+      }
+    }
+    try {
+      Tensor t = parse(bytes);
+      ++parsed;
+      EXPECT_GE(t.numel(), 0);
+    } catch (const Error&) {
+    }
+  }
+  EXPECT_GT(parsed, 0);  // some damage is harmless (a flipped data byte)
 }
 
 }  // namespace
