@@ -40,6 +40,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -62,20 +63,29 @@ class Case:
     inputs: dict[str, str] = field(default_factory=dict)  # graph input -> file
     expect: dict | None = None
     error: dict | None = None
-    files: dict[str, np.ndarray] = field(default_factory=dict)  # file name -> contents
+    files: dict[str, np.ndarray | bytes] = field(default_factory=dict)  # file name -> array, or raw bytes
 
     def write(self, directory: str) -> None:
         os.makedirs(directory)
-        for name, array in self.files.items():
-            np.save(os.path.join(directory, name), array, allow_pickle=False)
+        for name, content in self.files.items():
+            if isinstance(content, bytes):
+                with open(os.path.join(directory, name), "wb") as f:
+                    f.write(content)
+            else:
+                np.save(os.path.join(directory, name), content, allow_pickle=False)
         document = {"about": self.about, "model": self.model, "inputs": self.inputs}
         if self.error is not None:
             document["error"] = self.error
         else:
             document["expect"] = self.expect
         with open(os.path.join(directory, "case.json"), "w") as f:
-            json.dump(document, f, indent=1, allow_nan=False)
-            f.write("\n")
+            f.write(to_json(document) + "\n")
+
+
+def to_json(document) -> str:
+    """Indented JSON with lists of numbers kept on one line."""
+    text = json.dumps(document, indent=1, allow_nan=False)
+    return re.sub(r"\[[^\[\]{}]*\]", lambda m: re.sub(r"\s*\n\s*", " ", m.group(0)).replace("[ ", "[").replace(" ]", "]"), text)
 
 
 class Raised(Exception):
@@ -106,6 +116,77 @@ def describe(op: str, attrs: dict, shapes: Iterable[tuple]) -> str:
 
 def float32(array) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(array, dtype=np.float32))
+
+
+class Net:
+    """A multi-node network written once for both sides: each add() is one
+    mininn node and the torch module doing the same (families/graphs.py).
+
+        net = Net()
+        net.input("x", (1, 2, 6, 6))
+        net.add("conv", "Conv2d", ["x"], ["y"], {"in_channels": 2, "out_channels": 3, "kernel_size": 3},
+                params={"weight": w, "bias": b})
+        net.add("pool", "MaxPool2d", ["y"], ["p", "i"], {"kernel_size": 2, "return_indices": True})
+        yield kit.net_case(net, {"x": x}, ["p", "i"], "conv then max pool")
+    """
+
+    def __init__(self, seed: int = 0):
+        self.seed = seed
+        self.inputs: list[dict] = []
+        self.nodes: list[dict] = []
+        self._steps = []  # (module, inputs, outputs, forward kwargs)
+        self._params: dict[str, dict] = {}  # node -> {param: array} (None: default init)
+
+    def input(self, name: str, shape, *, dtype: str = "float32", requires_grad: bool = True) -> None:
+        entry = {"name": name, "shape": list(shape)}
+        if dtype != "float32":
+            entry["dtype"] = dtype
+        if not requires_grad:
+            entry["requires_grad"] = False
+        self.inputs.append(entry)
+
+    def add(self, name: str, op: str, inputs: list, outputs: list, attrs: dict, params: dict | None = None) -> None:
+        """params: {param: float32 array}; None keeps the default
+        initialisation (drawn from torch.manual_seed(seed) in node order)."""
+        self.nodes.append({"name": name, "op": op, "inputs": inputs, "outputs": outputs, "attrs": attrs})
+        forward_names = FORWARD_ATTRS.get(op.rstrip("123d"), ())
+        ctor = {k: v for k, v in attrs.items() if k not in forward_names}
+        call = {k: tuple(v) if isinstance(v, list) else v for k, v in attrs.items() if k in forward_names}
+        self._steps.append((name, op, ctor, inputs, outputs, call))
+        self._params[name] = params
+
+    def model(self, outputs: list) -> dict:
+        return {"format": "mininn/1", "seed": self.seed, "inputs": self.inputs, "nodes": self.nodes, "outputs": outputs}
+
+    def build(self) -> dict:
+        """The torch modules: constructed in node order after manual_seed,
+        then given their params; only modules with parameters are returned."""
+        torch.manual_seed(self.seed)
+        self._modules = {}
+        for name, op, ctor, _, _, _ in self._steps:
+            module = getattr(nn, op)(**torch_kwargs(ctor))
+            for pname, value in (self._params[name] or {}).items():
+                getattr(module, pname).data = torch.from_numpy(float32(value))
+            self._modules[name] = module
+        return {n: m for n, m in self._modules.items() if any(True for _ in m.parameters())}
+
+    def forward(self, tensors: dict, modules: dict) -> dict:
+        """Runs every node once its inputs exist (file order need not be execution order)."""
+        values = dict(tensors)
+        pending = list(self._steps)
+        while pending:
+            ready = [s for s in pending if all(i in values for i in s[3])]
+            if not ready:
+                raise ValueError(f"Net: nodes {[s[0] for s in pending]} never get their inputs")
+            for step in ready:
+                name, _, _, inputs, outputs, call = step
+                out = modules.get(name, self._modules[name])(*[values[i] for i in inputs], **call)
+                values.update(zip(outputs, out if isinstance(out, tuple) else (out,)))
+                pending.remove(step)
+        return values
+
+    def given_params(self) -> bool:
+        return all(p is not None for n, p in self._params.items() if n in self.build())
 
 
 class Kit:
@@ -195,13 +276,17 @@ class Kit:
         error_stage: str | Callable[[str], str] = "load",
         expect_error: str | None = None,
         requires_grad: bool = True,
+        torch_batched: bool = False,
     ) -> Case:
         """One node `op` with `attrs` on `inputs` (numpy arrays; int64 arrays
         become int64 graph inputs). params: "random" (drawn here, written as
         .npy), "default" (none written: mininn must draw torch's default
         initialisation from the model seed `seed`) or {param: array}.
         expect_error: the case expects an error at error_stage without running
-        torch (for mininn's documented deviations); the text says why."""
+        torch (for mininn's documented deviations); the text says why.
+        torch_batched: run torch on the inputs with a batch of 1 added and
+        squeeze its outputs (PyTorch's definition of unbatched input), for
+        where 1.13 fails on the unbatched path only."""
         family = op.rstrip("123d")
         forward_names = FORWARD_ATTRS.get(family, ())
         ctor = {k: v for k, v in attrs.items() if k not in forward_names}
@@ -223,10 +308,14 @@ class Kit:
             return {"node": module}
 
         def forward(t, modules):
-            out = modules["node"](*[t[n] for n in names], **call)
-            if isinstance(out, tuple):
-                return {"output": out[0], "indices": out[1]}
-            return {"output": out}
+            args = [t[n] for n in names]
+            if torch_batched:
+                args = [a.unsqueeze(0) for a in args]
+            out = modules["node"](*args, **call)
+            out = out if isinstance(out, tuple) else (out,)
+            if torch_batched:
+                out = tuple(o.squeeze(0) for o in out)
+            return dict(zip(["output", "indices"], out))
 
         shapes = [x.shape for x in inputs]
         model_inputs = []
@@ -258,6 +347,12 @@ class Kit:
             error_stage=error_stage,
             expect_error=expect_error,
         )
+
+    def net_case(self, net: Net, inputs: dict, outputs: list, about: str, **kw) -> Case:
+        """A Net's graph on `inputs` with these graph outputs; kw as graph_case.
+        Parameters given to net.add are written as .npy; all or none must be."""
+        return self.graph_case(about, net.model(outputs), inputs, net.build, net.forward,
+                               write_params=net.given_params(), **kw)
 
     def graph_case(
         self,

@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 import time
+import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -29,18 +30,23 @@ from casekit import Kit  # noqa: E402
 
 # (family name, module in families/). Another family is one more line here.
 FAMILIES = [
+    ("conv", "conv"),
     ("max_pool", "max_pool"),
     ("avg_pool", "avg_pool"),
     ("adaptive", "adaptive"),
     ("unpool", "unpool"),
+    ("graphs", "graphs"),
+    ("golden", "golden"),
+    ("seed", "seed"),
 ]
 
 
 def fingerprint(seed: int) -> str:
     digest = hashlib.sha256(f"seed={seed} torch={torch.__version__}\n".encode())
-    for root, _, files in sorted(os.walk(HERE)):
+    seed_example = os.path.join(HERE, "..", "..", "examples", "seed")
+    for root, _, files in sorted([*os.walk(HERE), *os.walk(seed_example)]):
         for name in sorted(files):
-            if name.endswith(".py"):
+            if name.endswith((".py", ".json", ".jpg")):
                 with open(os.path.join(root, name), "rb") as f:
                     digest.update(name.encode() + b"\0" + f.read())
     return digest.hexdigest()
@@ -62,6 +68,7 @@ def main() -> int:
                 print(f"gen_cases: {args.out} is up to date (seed {args.seed})")
                 return 0
 
+    warnings.filterwarnings("ignore")  # torch's notes on 'same' padding and zero-element init
     torch.set_num_threads(1)  # cases are tiny; threads only cost start-up time
     started = time.monotonic()
     staging = args.out.rstrip("/") + ".partial"
