@@ -100,7 +100,7 @@ class AdaptiveAvgPool final : public AdaptivePool {
   std::unique_ptr<Kernel> make_kernel(const KernelConfig& config) const override {
     Geometry g = geometry(config.inputs[0].shape);
     return pick_kernel(
-        config, [&](std::string& why) { return onednn::make_adaptive_avg_pool(g, config, why); },
+        config, [&](std::string& why) { return onednn::make_adaptive_avg_pool(g, rank_, config, why); },
         [&] { return std::make_unique<NaiveAdaptiveAvg>(g, fn_); });
   }
 };
@@ -160,7 +160,7 @@ class AdaptiveMaxPool final : public AdaptivePool {
     Geometry g = geometry(config.inputs[0].shape);
     return pick_kernel(
         config,
-        [&](std::string& why) { return onednn::make_adaptive_max_pool(g, return_indices_, config, why); },
+        [&](std::string& why) { return onednn::make_adaptive_max_pool(g, rank_, return_indices_, config, why); },
         [&] {
           return std::make_unique<NaiveAdaptiveMax>(g, fn_, return_indices_, config.needs_backward,
                                                     config.outputs[0].shape);
