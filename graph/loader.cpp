@@ -343,7 +343,13 @@ Graph parse_model(const std::string& text, const std::string& source, const std:
     });
   } catch (const json::parse_error& e) {
     // nlohmann's message starts "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
-    std::string what = e.what();
+    // The message quotes the offending input: escape what may not be
+    // printable UTF-8, so the one error line stays readable.
+    std::string what;
+    for (unsigned char c : std::string(e.what())) {
+      if (c >= 0x20 && c < 0x7f) what += static_cast<char>(c);
+      else what += fmt::format("\\x{:02x}", c);
+    }
     size_t at = what.find("parse error");
     throw Error(fmt::format("{}: invalid JSON: {}", source, at == std::string::npos ? what : what.substr(at)));
   }

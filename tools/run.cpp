@@ -67,22 +67,27 @@ void run(const RunOptions& options) {
     }
   }
 
-  Execution execution(plan);
-  execution.forward(inputs);
-  make_dir(options.output_dir);
-  for (size_t i = 0; i < graph->outputs.size(); ++i)
-    write_value(options.output_dir, graph->values[graph->outputs[i]].name, execution.output(i), options.png);
-  if (!options.backward) return;
-
+  // Everything that can fail on bad input is read before anything runs, and
+  // nothing is written until everything has run.
   std::vector<std::pair<int, Tensor>> seeds;
   for (const auto& [name, path] : seeds_given) {
     int v = graph->find_value(name);
     bool is_output = v >= 0 && std::find(graph->outputs.begin(), graph->outputs.end(), v) != graph->outputs.end();
     check(is_output, "--grad-output names '{}', which is not an output of the model", name);
-    seeds.emplace_back(v, read_tensor_file(path, plan.desc(v), fmt::format("the gradient of '{}'", name)));
+    Tensor seed = read_tensor_file(path, plan.desc(v), fmt::format("the gradient of '{}'", name));
+    check(seed.desc() == plan.desc(v), "the gradient of '{}' must be {}, but {} holds {}", name, to_string(plan.desc(v)),
+          path, to_string(seed.desc()));
+    seeds.emplace_back(v, seed);
   }
-  execution.backward(seeds);
 
+  Execution execution(plan);
+  execution.forward(inputs);
+  if (options.backward) execution.backward(seeds);
+
+  make_dir(options.output_dir);
+  for (size_t i = 0; i < graph->outputs.size(); ++i)
+    write_value(options.output_dir, graph->values[graph->outputs[i]].name, execution.output(i), options.png);
+  if (!options.backward) return;
   std::string grad_dir = (std::filesystem::path(options.output_dir) / "grad").string();
   make_dir(grad_dir);
   for (const GraphInput& input : graph->inputs) {
