@@ -224,7 +224,9 @@ class FractionalMaxPool final : public Op {
     const size_t r = static_cast<size_t>(rank_);
     check(shape.size() == r + 1 || shape.size() == r + 2, "{}: Expected {}D or {}D tensor, but got: {}", message_fn(),
           r + 1, r + 2, to_string(shape));
-    for (size_t i = shape.size() == r + 2 ? 1 : 0; i < shape.size(); ++i)
+    // As PyTorch: every size after the first must be positive, so unbatched
+    // input with no channels passes (and gives an empty output).
+    for (size_t i = 1; i < shape.size(); ++i)
       check(shape[i] > 0,
             "{}: Expected input to have non-zero size for non-batch dimensions, but got {} with dimension {} being "
             "empty.",
