@@ -85,7 +85,7 @@ int CompiledGraph::primitives_created() const {
   return count;
 }
 
-Execution::Execution(const CompiledGraph& plan) : plan_(plan) {
+Execution::Execution(const CompiledGraph& plan) : plan_(plan), own_generator_(plan.graph().seed) {
   const Graph& g = plan.graph();
   values_.resize(g.values.size());
   grads_.resize(g.values.size());
@@ -113,7 +113,7 @@ void Execution::forward(const std::vector<Tensor>& inputs) {
       for (int v : node.inputs) node_inputs.push_back(values_[v]);
       for (int p : node.params) node_params.push_back(g.params[p].tensor);
       for (int v : node.outputs) node_outputs.push_back(Tensor::empty(plan_.desc(v).shape, plan_.desc(v).dtype));
-      plan_.kernel(n).forward({node_inputs, node_params, node_outputs, states_[n].get()});
+      plan_.kernel(n).forward({node_inputs, node_params, node_outputs, states_[n].get(), node_params, generator_});
       for (size_t i = 0; i < node.outputs.size(); ++i) values_[node.outputs[i]] = node_outputs[i];
     });
   }

@@ -13,6 +13,7 @@
 // call kernels.
 #pragma once
 
+#include "framework/rng.h"
 #include "graph/graph.h"
 
 #include <memory>
@@ -50,8 +51,18 @@ class Execution {
  public:
   explicit Execution(const CompiledGraph& plan);
 
-  // Runs the graph on `inputs`, one per graph input, shaped as compiled.
+  // Runs the graph on `inputs`, one per graph input, shaped as compiled. In
+  // training mode it also updates buffers (BatchNorm's running statistics)
+  // in the graph's parameters and draws Dropout's masks from generator().
   void forward(const std::vector<Tensor>& inputs);
+
+  // The random stream of training-mode ops: by default the Execution's own,
+  // seeded with the graph's seed (torch.manual_seed(seed) just before the
+  // first forward). use_generator shares one the caller keeps alive, so a
+  // trainer can draw its shuffles and its Dropout masks from one stream, as
+  // PyTorch's global generator does.
+  Generator& generator() { return *generator_; }
+  void use_generator(Generator& generator) { generator_ = &generator; }
   Tensor output(size_t index) const;  // graph output `index`
   const Tensor& value(int id) const { return values_[id]; }
 
@@ -66,6 +77,8 @@ class Execution {
   const CompiledGraph& plan_;
   std::vector<Tensor> values_, grads_, param_grads_;
   std::vector<std::unique_ptr<KernelState>> states_;
+  Generator own_generator_;
+  Generator* generator_ = &own_generator_;
   bool ran_forward_ = false;
 };
 

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -145,11 +146,12 @@ void load_parameters(Graph& graph, const ModelSpec& spec) {
       std::string name = node.name + "." + decl.name;
       Tensor t;
       try {
-        t = Tensor::empty(decl.shape);
+        t = Tensor::empty(decl.shape, decl.dtype);
       } catch (const Error& e) {
         throw e.in({node.path + ".params." + decl.name, node.name, node.schema->name});
       }
-      switch (decl.init.kind) {
+      if (decl.dtype == DType::Int64) t.zero();  // a counter: no random draw
+      else switch (decl.init.kind) {
         case DefaultInit::Zeros: t.fill(0); break;
         case DefaultInit::Ones: t.fill(1); break;
         case DefaultInit::Uniform:
@@ -185,6 +187,8 @@ void load_parameters(Graph& graph, const ModelSpec& spec) {
       int id = node.params[std::find(names.begin(), names.end(), key) - names.begin()];
       given.insert(id);
       Parameter& param = graph.params[id];
+      if (param.tensor.dtype() != DType::Float32 && !entry.contains("npy"))
+        throw Error(fmt::format("'{}' is an int64 buffer: give it with \"npy\" or the weights file", key), where);
       try {
         if (entry.contains("init")) {
           apply_init(entry, param.tensor, generator, path);
@@ -219,10 +223,12 @@ void load_parameters(Graph& graph, const ModelSpec& spec) {
         throw Error(fmt::format("{} gives '{}' the shape {}, but the model needs {}", spec.weights, name,
                                 to_string(tensor.shape()), to_string(param.tensor.shape())),
                     {"weights"});
-      if (tensor.dtype() != DType::Float32)
-        throw Error(fmt::format("{} gives '{}' as {}, but parameters are float32", spec.weights, name, dtype_name(tensor.dtype())), {"weights"});
+      if (tensor.dtype() != param.tensor.dtype())
+        throw Error(fmt::format("{} gives '{}' as {}, but it is {}", spec.weights, name, dtype_name(tensor.dtype()),
+                                dtype_name(param.tensor.dtype())),
+                    {"weights"});
       if (given.count(id)) continue;  // the node's own entry wins
-      std::copy(tensor.floats().begin(), tensor.floats().end(), param.tensor.floats().begin());
+      std::memcpy(param.tensor.raw(), tensor.raw(), tensor.nbytes());
       param.source = spec.weights;
     }
   }
@@ -244,7 +250,7 @@ void load_parameters(Graph& graph, const ModelSpec& spec) {
         } else if (entry.contains("npy")) {
           if (!entry["npy"].is_string()) throw Error("must be a file name", {path + ".npy"});
           std::string file = entry["npy"].get<std::string>();
-          Tensor loaded = read_npy(resolve(spec.base_dir, file), DType::Float32);
+          Tensor loaded = read_npy(resolve(spec.base_dir, file), param.tensor.dtype());
           if (loaded.shape() != param.tensor.shape())
             throw Error(fmt::format("{} has shape {}, but {}'s {} is {}", file, to_string(loaded.shape()),
                                     node.schema->name, decls[i].name, to_string(param.tensor.shape())),

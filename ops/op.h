@@ -16,6 +16,8 @@
 
 namespace mininn {
 
+class Generator;
+
 // How PyTorch initialises a parameter when the model gives no value.
 struct DefaultInit {
   enum Kind { Zeros, Ones, Uniform } kind = Zeros;
@@ -27,6 +29,7 @@ struct ParamDecl {
   Shape shape;
   DefaultInit init;
   bool trainable = true;  // false for buffers such as BatchNorm's running statistics
+  DType dtype = DType::Float32;  // int64 only for counters (BatchNorm's num_batches_tracked); never trainable
 };
 
 enum class Backend { Auto, OneDnn, Naive };
@@ -63,6 +66,11 @@ struct ForwardArgs {
   std::span<const Tensor> params;
   std::span<Tensor> outputs;  // allocated with the inferred shapes; the kernel fills them
   KernelState* state = nullptr;
+  // The same parameters, writable, for the one change a forward may make: a
+  // training-mode BatchNorm updates its running statistics (buffers) here.
+  std::span<Tensor> buffers = {};
+  // The Execution's random stream (Dropout's masks in training mode).
+  Generator* generator = nullptr;
 };
 
 struct BackwardArgs {
