@@ -39,6 +39,12 @@ const Registry& registry() {
     // One line per op family.
     register_conv_ops(r);
     register_pool_ops(r);
+    register_activation_ops(r);
+    register_linear_ops(r);
+    register_shape_ops(r);
+    register_dropout_ops(r);
+    register_norm_ops(r);
+    register_loss_ops(r);
     return r;
   }();
   return instance;

@@ -1,0 +1,111 @@
+// ReLU, LeakyReLU, Sigmoid and Tanh: one element in, one element out.
+//
+// Each function is a pair of element rules, forward f(x) and backward
+// dx = g * f'(x, y), written as PyTorch's CPU kernels write them (so the
+// backward of ReLU, Sigmoid and Tanh reads the forward *output*, as
+// torch.autograd's saved tensors do).
+#include "framework/error.h"
+#include "ops/activation/activation.h"
+#include "ops/families.h"
+#include "ops/naive_only.h"
+#include "ops/registry.h"
+
+#include <cmath>
+
+namespace mininn::activation {
+namespace {
+
+template <typename Rule>
+class ElementwiseKernel final : public Kernel {
+ public:
+  explicit ElementwiseKernel(Rule rule) : rule_(rule) {}
+
+  void forward(const ForwardArgs& args) const override {
+    const float* x = args.inputs[0].f32();
+    float* y = args.outputs[0].f32();
+    const int64_t count = args.inputs[0].numel();
+#pragma omp parallel for simd schedule(static) if (count > kParallelThreshold)
+    for (int64_t i = 0; i < count; ++i) y[i] = rule_.forward(x[i]);
+  }
+
+  void backward(const BackwardArgs& args) const override {
+    if (!args.grad_inputs[0].defined()) return;
+    const float* x = args.inputs[0].f32();
+    const float* y = args.outputs[0].f32();
+    const float* g = args.grad_outputs[0].f32();
+    float* dx = args.grad_inputs[0].f32();
+    const int64_t count = args.inputs[0].numel();
+#pragma omp parallel for simd schedule(static) if (count > kParallelThreshold)
+    for (int64_t i = 0; i < count; ++i) dx[i] = rule_.backward(g[i], x[i], y[i]);
+  }
+
+ private:
+  Rule rule_;
+};
+
+struct ReluRule {
+  // clamp_min(x, 0): NaN stays NaN.
+  float forward(float x) const { return std::isnan(x) || x > 0 ? x : 0.0f; }
+  float backward(float g, float, float y) const { return y > 0 ? g : 0.0f; }
+};
+
+struct LeakyReluRule {
+  float slope;
+  float forward(float x) const { return x > 0 ? x : x * slope; }
+  float backward(float g, float x, float) const { return x > 0 ? g : g * slope; }
+};
+
+struct SigmoidRule {
+  float forward(float x) const { return 1.0f / (1.0f + std::exp(-x)); }
+  float backward(float g, float, float y) const { return g * (1.0f - y) * y; }
+};
+
+struct TanhRule {
+  float forward(float x) const { return std::tanh(x); }
+  float backward(float g, float, float y) const { return g * (1.0f - y * y); }
+};
+
+template <typename Rule>
+class Elementwise final : public Op {
+ public:
+  Elementwise(std::string name, Rule rule) : name_(std::move(name)), rule_(rule) {}
+
+  std::vector<TensorDesc> infer(const std::vector<TensorDesc>& inputs) const override {
+    check(inputs[0].dtype == DType::Float32, "{}: expected a float32 input, but got {}", name_,
+          dtype_name(inputs[0].dtype));
+    return {inputs[0]};
+  }
+
+  std::unique_ptr<Kernel> make_kernel(const KernelConfig& config) const override {
+    return naive_only<ElementwiseKernel<Rule>>(config, rule_);
+  }
+
+ private:
+  std::string name_;
+  Rule rule_;
+};
+
+const InputSpec kAnyInput{"input", "float32 of any shape"};
+AttrSpec inplace() {
+  return {"inplace", AttrType::Bool, "false", "accepted for PyTorch compatibility; mininn never overwrites its input"};
+}
+
+}  // namespace
+
+void register_elementwise(Registry& registry) {
+  registry.add({"ReLU", "activation", "max(0, x), element-wise", 0, {inplace()}, {kAnyInput}, {"output"},
+                [](const Attrs&) { return std::make_unique<Elementwise<ReluRule>>("relu", ReluRule{}); }});
+  registry.add({"LeakyReLU", "activation", "x for x > 0, negative_slope * x otherwise", 0,
+                {{"negative_slope", AttrType::Float, "0.01", "the slope for negative inputs"}, inplace()},
+                {kAnyInput}, {"output"},
+                [](const Attrs& attrs) {
+                  float slope = static_cast<float>(attrs.number("negative_slope"));
+                  return std::make_unique<Elementwise<LeakyReluRule>>("leaky_relu", LeakyReluRule{slope});
+                }});
+  registry.add({"Sigmoid", "activation", "1 / (1 + exp(-x)), element-wise", 0, {}, {kAnyInput}, {"output"},
+                [](const Attrs&) { return std::make_unique<Elementwise<SigmoidRule>>("sigmoid", SigmoidRule{}); }});
+  registry.add({"Tanh", "activation", "tanh(x), element-wise", 0, {}, {kAnyInput}, {"output"},
+                [](const Attrs&) { return std::make_unique<Elementwise<TanhRule>>("tanh", TanhRule{}); }});
+}
+
+}  // namespace mininn::activation

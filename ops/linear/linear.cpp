@@ -1,0 +1,156 @@
+// Linear: y = x W^T + b over the last dimension, as torch.nn.Linear.
+#include "framework/error.h"
+#include "ops/families.h"
+#include "ops/init.h"
+#include "ops/naive_only.h"
+#include "ops/registry.h"
+
+#include <vector>
+
+namespace mininn {
+namespace {
+
+// Below this many multiply-adds the loops run on one thread.
+constexpr int64_t kParallelWork = 1 << 16;
+
+// x is (rows, in), W is (out, in); sums in double, like the other naive kernels.
+class NaiveLinear final : public Kernel {
+ public:
+  NaiveLinear(int64_t rows, int64_t in, int64_t out, bool bias) : rows_(rows), in_(in), out_(out), bias_(bias) {}
+
+  void forward(const ForwardArgs& args) const override {
+    const float* x = args.inputs[0].f32();
+    const float* w = args.params[0].f32();
+    const float* b = bias_ ? args.params[1].f32() : nullptr;
+    float* y = args.outputs[0].f32();
+    const int64_t rows = rows_, in = in_, out = out_;
+#pragma omp parallel for collapse(2) schedule(static) if (rows * in * out > kParallelWork)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t o = 0; o < out; ++o) {
+        const float* xr = x + r * in;
+        const float* wo = w + o * in;
+        double sum = 0;
+        for (int64_t k = 0; k < in; ++k) sum += double(xr[k]) * wo[k];
+        y[r * out + o] = static_cast<float>(b ? sum + b[o] : sum);
+      }
+  }
+
+  void backward(const BackwardArgs& args) const override {
+    const float* x = args.inputs[0].f32();
+    const float* w = args.params[0].f32();
+    const float* g = args.grad_outputs[0].f32();
+    const int64_t rows = rows_, in = in_, out = out_;
+    const bool parallel = rows * in * out > kParallelWork;
+    if (Tensor& grad_x = args.grad_inputs[0]; grad_x.defined()) {  // dx = g W
+      float* dx = grad_x.f32();
+#pragma omp parallel if (parallel)
+      {
+        std::vector<double> acc(in);
+#pragma omp for schedule(static)
+        for (int64_t r = 0; r < rows; ++r) {
+          std::fill(acc.begin(), acc.end(), 0.0);
+          for (int64_t o = 0; o < out; ++o) {
+            double go = g[r * out + o];
+            const float* wo = w + o * in;
+            for (int64_t k = 0; k < in; ++k) acc[k] += go * wo[k];
+          }
+          for (int64_t k = 0; k < in; ++k) dx[r * in + k] = static_cast<float>(acc[k]);
+        }
+      }
+    }
+    if (Tensor& grad_w = args.grad_params[0]; grad_w.defined()) {  // dW = g^T x
+      float* dw = grad_w.f32();
+#pragma omp parallel if (parallel)
+      {
+        std::vector<double> acc(in);
+#pragma omp for schedule(static)
+        for (int64_t o = 0; o < out; ++o) {
+          std::fill(acc.begin(), acc.end(), 0.0);
+          for (int64_t r = 0; r < rows; ++r) {
+            double gr = g[r * out + o];
+            const float* xr = x + r * in;
+            for (int64_t k = 0; k < in; ++k) acc[k] += gr * xr[k];
+          }
+          for (int64_t k = 0; k < in; ++k) dw[o * in + k] = static_cast<float>(acc[k]);
+        }
+      }
+    }
+    if (bias_ && args.grad_params[1].defined()) {  // db = sum of g over rows
+      float* db = args.grad_params[1].f32();
+      for (int64_t o = 0; o < out; ++o) {
+        double sum = 0;
+        for (int64_t r = 0; r < rows; ++r) sum += g[r * out + o];
+        db[o] = static_cast<float>(sum);
+      }
+    }
+  }
+
+ private:
+  int64_t rows_, in_, out_;
+  bool bias_;
+};
+
+class Linear final : public Op {
+ public:
+  explicit Linear(const Attrs& attrs)
+      : in_(attrs.integer("in_features")), out_(attrs.integer("out_features")), bias_(attrs.boolean("bias")) {
+    if (in_ <= 0) throw attrs.error("in_features", "in_features must be a positive integer");
+    if (out_ <= 0) throw attrs.error("out_features", "out_features must be a positive integer");
+  }
+
+  // torch.nn.Linear.reset_parameters: kaiming_uniform_(a=sqrt(5)), then the bias.
+  std::vector<ParamDecl> params() const override {
+    std::vector<ParamDecl> out = {{"weight", {out_, in_}, {DefaultInit::Uniform, default_weight_bound(in_)}}};
+    if (bias_) out.push_back({"bias", {out_}, {DefaultInit::Uniform, default_bias_bound(in_)}});
+    return out;
+  }
+
+  std::vector<TensorDesc> infer(const std::vector<TensorDesc>& inputs) const override {
+    const Shape& shape = inputs[0].shape;
+    check(inputs[0].dtype == DType::Float32, "linear: expected a float32 input, but got {}", dtype_name(inputs[0].dtype));
+    check(!shape.empty(), "linear: expected an input with at least 1 dimension, but got a scalar");
+    if (shape.back() != in_) {
+      std::string rows = "1";
+      if (shape.size() > 1) {
+        int64_t count = 1;
+        bool dynamic = false;
+        for (size_t d = 0; d + 1 < shape.size(); ++d) {
+          if (shape[d] == kDynamic) dynamic = true;
+          else count *= shape[d];
+        }
+        rows = dynamic ? (count == 1 ? "N" : fmt::format("N*{}", count)) : std::to_string(count);
+      }
+      fail("mat1 and mat2 shapes cannot be multiplied ({}x{} and {}x{}): the input's last dimension must be "
+           "in_features={}",
+           rows, shape.back(), in_, out_, in_);
+    }
+    Shape out = shape;
+    out.back() = out_;
+    return {TensorDesc{DType::Float32, out}};
+  }
+
+  std::unique_ptr<Kernel> make_kernel(const KernelConfig& config) const override {
+    const Shape& shape = config.inputs[0].shape;
+    int64_t rows = 1;
+    for (size_t d = 0; d + 1 < shape.size(); ++d) rows *= shape[d];
+    return naive_only<NaiveLinear>(config, rows, in_, out_, bias_);
+  }
+
+ private:
+  int64_t in_, out_;
+  bool bias_;
+};
+
+}  // namespace
+
+void register_linear_ops(Registry& registry) {
+  registry.add({"Linear", "linear", "y = x W^T + b over the last dimension", 0,
+                {{"in_features", AttrType::Int, "", "size of each input sample (the last dimension)"},
+                 {"out_features", AttrType::Int, "", "size of each output sample"},
+                 {"bias", AttrType::Bool, "true", "add a learnable bias"}},
+                {{"input", "(*, in_features) float32"}},
+                {"output"},
+                [](const Attrs& attrs) { return std::make_unique<Linear>(attrs); }});
+}
+
+}  // namespace mininn
