@@ -115,7 +115,7 @@ def describe(op: str, attrs: dict, shapes: Iterable[tuple]) -> str:
 
 
 def float32(array) -> np.ndarray:
-    return np.ascontiguousarray(np.asarray(array, dtype=np.float32))
+    return np.array(array, dtype=np.float32, order="C")  # keeps a 0-d array 0-d (loss outputs)
 
 
 class Net:

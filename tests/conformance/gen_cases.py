@@ -38,6 +38,11 @@ FAMILIES = [
     ("graphs", "graphs"),
     ("golden", "golden"),
     ("seed", "seed"),
+    ("activation", "activation"),
+    ("linear", "linear"),
+    ("norm", "norm"),
+    ("dropout", "dropout"),
+    ("loss", "loss"),
 ]
 
 
