@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh
+scripts/build.sh -DMININN_BUILD_TESTS=OFF
 build=${MININN_BUILD_DIR:-build}
 "$build/mininn" inspect examples/seed/seed.json
 "$build/mininn" run examples/seed/seed.json --input image=examples/seed/rocket.jpg --output-dir out/seed --png

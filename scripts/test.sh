@@ -6,11 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --tests
 build=${MININN_BUILD_DIR:-build}
-MININN_BUILD_DIR=$build scripts/build.sh -DMININN_WERROR=ON
+MININN_BUILD_DIR=$build scripts/build.sh -DMININN_BUILD_TESTS=ON -DMININN_WERROR=ON
 ctest --test-dir "$build" --output-on-failure
 if [[ "${MININN_SKIP_SANITIZERS:-0}" != 1 ]]; then
   echo "test: ASan+UBSan build"
-  MININN_BUILD_DIR=$build-asan scripts/build.sh -DMININN_SANITIZE=ON -DMININN_WERROR=ON
+  MININN_BUILD_DIR=$build-asan scripts/build.sh -DMININN_BUILD_TESTS=ON -DMININN_SANITIZE=ON -DMININN_WERROR=ON
   ASAN_OPTIONS=detect_leaks=1 ctest --test-dir "$build-asan" --output-on-failure -L sanitize
 fi
 echo "test: all passed"
