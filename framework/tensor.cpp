@@ -60,12 +60,29 @@ Tensor Tensor::full(const Shape& shape, float value) {
 }
 
 Tensor Tensor::wrap(void* data, const Shape& shape, DType dtype) {
+  for (int64_t extent : shape) check(extent >= 0, "cannot wrap memory as a tensor of shape {}", to_string(shape));
+  check(data != nullptr || checked_numel(shape) == 0, "cannot wrap a null pointer as a tensor of shape {}",
+        to_string(shape));
   Tensor t;
   t.shape_ = shape;
   t.dtype_ = dtype;
   t.numel_ = checked_numel(shape);
   t.data_ = static_cast<std::byte*>(data);
   t.defined_ = true;
+  return t;
+}
+
+Tensor Tensor::wrap(std::span<float> data, const Shape& shape) {
+  Tensor t = wrap(data.data(), shape, DType::Float32);
+  check(static_cast<size_t>(t.numel_) == data.size(), "cannot wrap {} floats as a tensor of shape {} ({} elements)",
+        data.size(), to_string(shape), t.numel_);
+  return t;
+}
+
+Tensor Tensor::wrap(std::span<int64_t> data, const Shape& shape) {
+  Tensor t = wrap(data.data(), shape, DType::Int64);
+  check(static_cast<size_t>(t.numel_) == data.size(), "cannot wrap {} int64 values as a tensor of shape {} ({} elements)",
+        data.size(), to_string(shape), t.numel_);
   return t;
 }
 

@@ -9,6 +9,8 @@
 #include "framework/tensor.h"
 #include "ops/attrs.h"
 
+#include <mininn/backend.h>
+
 #include <memory>
 #include <span>
 #include <string>
@@ -32,8 +34,7 @@ struct ParamDecl {
   DType dtype = DType::Float32;  // int64 only for counters (BatchNorm's num_batches_tracked); never trainable
 };
 
-enum class Backend { Auto, OneDnn, Naive };
-const char* backend_name(Backend backend);  // "auto", "onednn", "naive"
+// Backend (Auto, OneDnn, Naive) and backend_name() are public: <mininn/backend.h>.
 
 // Which implementation runs a node, per direction, and why when it is not
 // oneDNN. Shown by `mininn inspect`.

@@ -12,5 +12,7 @@ namespace mininn::cli {
 using Runner = std::function<void()>;
 Runner add_run(CLI::App& app);
 Runner add_inspect(CLI::App& app);
+Runner add_dot(CLI::App& app);
+Runner add_ops(CLI::App& app);
 
 }  // namespace mininn::cli

@@ -1,0 +1,7 @@
+#include <mininn/config.h>
+
+namespace mininn {
+
+const char* version() { return MININN_VERSION_STRING; }
+
+}  // namespace mininn
