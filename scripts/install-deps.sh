@@ -10,11 +10,13 @@ packages=(
   libdnnl-dev ocl-icd-opencl-dev   # oneDNN 2.6; Debian builds it with OpenCL
   nlohmann-json3-dev libfmt-dev libcli11-dev
   libpng-dev libjpeg62-turbo-dev libstb-dev
+  zlib1g-dev                       # IDX datasets, gzipped or not
 )
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(
     libgtest-dev libgmock-dev
     python3 python3-numpy python3-torch python3-pil   # the oracle: /usr/bin/python3
+    python3-sklearn                                   # the digits example's data (examples/digits)
   )
 fi
 
