@@ -42,9 +42,9 @@ float sign(float a) { return static_cast<float>((0.0f < a) - (a < 0.0f)); }  // 
 // The average A of each window and its gradient, kept between forward and
 // backward; x^p is scratch for the forward pass.
 struct LPScratch final : KernelState {
-  Tensor powered;    // x^p, shaped like the input
-  Tensor averaged;   // A, shaped like the output
-  Tensor grad_avg;   // dL/dA, shaped like the output
+  Tensor powered;   // x^p, shaped like the input
+  Tensor averaged;  // A, shaped like the output
+  Tensor grad_avg;  // dL/dA, shaped like the output
 };
 
 class NaiveLPPool final : public Kernel {

@@ -137,10 +137,10 @@ TEST(LPPool, CeilModeRescalesPartialWindowsByKOverCount) {
   Tensor ones = Tensor::full({1, 1, 5}, 1.0f);
   expect_near(floats(run("LPPool1d", {{"norm_type", 1}, {"kernel_size", 2}, {"ceil_mode", true}}, {ones}).outputs[0]),
               {2, 2, 2});
-  expect_near(floats(run("LPPool2d", {{"norm_type", 2}, {"kernel_size", 2}, {"ceil_mode", true}},
-                         {arange({1, 1, 3, 3}, 1)})
-                         .outputs[0]),
-              {6.78233f, 9.48683f, 15.0333f, 18.0f}, 1e-5f);
+  expect_near(
+      floats(run("LPPool2d", {{"norm_type", 2}, {"kernel_size", 2}, {"ceil_mode", true}}, {arange({1, 1, 3, 3}, 1)})
+                 .outputs[0]),
+      {6.78233f, 9.48683f, 15.0333f, 18.0f}, 1e-5f);
   // p = 3, kernel (1, 2) on 2x3: the last column is a partial window.
   expect_near(floats(run("LPPool2d", {{"norm_type", 3}, {"kernel_size", {1, 2}}, {"ceil_mode", true}},
                          {tensor({1, 1, 2, 3}, {1, 2, 3, 4, 5, 6})})
@@ -183,7 +183,8 @@ TEST(LPPool, GradientIsZeroWhereTheWindowSumIsZero) {
   expect_near(floats(half.outputs[0]), {0, 3, 5.8284278f}, 1e-6f);
   expect_near(floats(half.backward_ones()), {kNaN, kNaN, 1, kInf, 2.4142137f, 1.7071068f}, 1e-6f);
   // Overflow and underflow of x^p: inf out with gradient 0; 0 out with gradient 0.
-  OpRun extreme = run("LPPool1d", {{"norm_type", 2}, {"kernel_size", 2}}, {tensor({1, 1, 4}, {1e20f, 1e20f, 1e-30f, 1e-30f})});
+  OpRun extreme =
+      run("LPPool1d", {{"norm_type", 2}, {"kernel_size", 2}}, {tensor({1, 1, 4}, {1e20f, 1e20f, 1e-30f, 1e-30f})});
   expect_near(floats(extreme.outputs[0]), {kInf, 0});
   expect_near(floats(extreme.backward_ones()), {0, 0, 0, 0});
 }
@@ -200,8 +201,11 @@ TEST(LPPool, DegenerateNormTypes) {
   expect_near(floats(minus_one.outputs[0]), {0.1428571f, 0, 0.5f});
   expect_near(floats(minus_one.backward_ones()), {0.0816327f, 0.5102040f, 0, kNaN, 0.25f, 0.25f}, 1e-5f);
 
-  expect_error([] { create("LPPool2d", {{"norm_type", 0}, {"kernel_size", 2}}); },
-               {"attrs.norm_type", "norm_type must not be 0", "ZeroDivisionError"});
+  expect_error(
+      [] {
+        create("LPPool2d", {{"norm_type", 0}, {"kernel_size", 2}});
+      },
+      {"attrs.norm_type", "norm_type must not be 0", "ZeroDivisionError"});
 }
 
 TEST(LPPool, NonFiniteInputs) {
@@ -218,14 +222,16 @@ TEST(LPPool, ThreeDIsTheSameFormulaOverAvgPool3d) {
   EXPECT_EQ(r.outputs[0].shape(), (Shape{1, 1, 1, 2, 2}));
   expect_near(floats(r.outputs[0]), {41.085278f, 45.497253f, 59.262131f, 64.109283f});
   expect_near(floats(r.backward_ones()),
-              {0.02433962f, 0.04867924f, 0.17192593f, 0.13187610f, 0.12169809f, 0.14603771f,
-               0.40116051f, 0.26375219f, 0.30373529f, 0.33748364f, 0.88597804f, 0.56154114f,
-               0.31641504f, 0.34075466f, 0.85962963f, 0.52750438f, 0.41377351f, 0.43811312f,
-               1.08886421f, 0.65938050f, 0.70871568f, 0.74246407f, 1.85249949f, 1.12308228f},
+              {0.02433962f, 0.04867924f, 0.17192593f, 0.13187610f, 0.12169809f, 0.14603771f, 0.40116051f, 0.26375219f,
+               0.30373529f, 0.33748364f, 0.88597804f, 0.56154114f, 0.31641504f, 0.34075466f, 0.85962963f, 0.52750438f,
+               0.41377351f, 0.43811312f, 1.08886421f, 0.65938050f, 0.70871568f, 0.74246407f, 1.85249949f, 1.12308228f},
               1e-5f);
   // avg_pool3d refuses an input smaller than the kernel even under ceil_mode; so does LPPool3d.
-  expect_error([] { infer("LPPool3d", {{"norm_type", 2}, {"kernel_size", 3}, {"ceil_mode", true}}, {f32({1, 1, 2, 5, 5})}); },
-               {"lp_pool3d: input image (T: 2 H: 5 W: 5) smaller than kernel size (kT: 3 kH: 3 kW: 3)"});
+  expect_error(
+      [] {
+        infer("LPPool3d", {{"norm_type", 2}, {"kernel_size", 3}, {"ceil_mode", true}}, {f32({1, 1, 2, 5, 5})});
+      },
+      {"lp_pool3d: input image (T: 2 H: 5 W: 5) smaller than kernel size (kT: 3 kH: 3 kW: 3)"});
 }
 
 TEST(LPPool, ShapesBatchingAndTupleKernels) {
@@ -235,7 +241,8 @@ TEST(LPPool, ShapesBatchingAndTupleKernels) {
   OpRun batched = run("LPPool1d", {{"norm_type", 2}, {"kernel_size", 3}}, {x.reshaped({1, 2, 7})});
   EXPECT_EQ(unbatched.outputs[0].shape(), (Shape{2, 2}));
   EXPECT_EQ(floats(unbatched.outputs[0]), floats(batched.outputs[0]));
-  EXPECT_EQ(infer("LPPool2d", {{"norm_type", 2}, {"kernel_size", 2}}, {f32({0, 1, 4, 5})})[0].shape, (Shape{0, 1, 2, 2}));
+  EXPECT_EQ(infer("LPPool2d", {{"norm_type", 2}, {"kernel_size", 2}}, {f32({0, 1, 4, 5})})[0].shape,
+            (Shape{0, 1, 2, 2}));
   // A dynamic batch passes through.
   EXPECT_EQ(infer("LPPool2d", {{"norm_type", 2}, {"kernel_size", 2}}, {f32({kDynamic, 3, 4, 5})})[0].shape,
             (Shape{kDynamic, 3, 2, 2}));
@@ -243,8 +250,9 @@ TEST(LPPool, ShapesBatchingAndTupleKernels) {
   expect_near(floats(run("LPPool1d", {{"norm_type", 2}, {"kernel_size", {2}}}, {arange({1, 1, 5}, 1)}).outputs[0]),
               {2.23607f, 5.0f}, 1e-5f);
   // Different kernel and stride per axis (K = 2*3 = 6).
-  EXPECT_EQ(infer("LPPool2d", {{"norm_type", 1.5}, {"kernel_size", {2, 3}}, {"stride", {1, 2}}}, {f32({3, 7, 7})})[0].shape,
-            (Shape{3, 6, 3}));
+  EXPECT_EQ(
+      infer("LPPool2d", {{"norm_type", 1.5}, {"kernel_size", {2, 3}}, {"stride", {1, 2}}}, {f32({3, 7, 7})})[0].shape,
+      (Shape{3, 6, 3}));
 }
 
 TEST(LPPool, Errors) {
@@ -259,12 +267,18 @@ TEST(LPPool, Errors) {
                {"Given input size: (1x5). Calculated output size: (1x0). Output size is too small"});
   expect_error(lp1({{"norm_type", 2}, {"kernel_size", 2}}, {5}), {"lp_pool1d: Expected 2D or 3D (batch mode) tensor"});
   expect_error(lp1({{"norm_type", 2}, {"kernel_size", 2}}, {1, 0, 5}), {"Expected 2D or 3D", "[1, 0, 5]"});
-  expect_error([] { infer("LPPool2d", {{"norm_type", 2}, {"kernel_size", 2}}, {{DType::Int64, {1, 1, 4, 4}}}); },
-               {"expected a float32 input, but got int64"});
+  expect_error(
+      [] {
+        infer("LPPool2d", {{"norm_type", 2}, {"kernel_size", 2}}, {{DType::Int64, {1, 1, 4, 4}}});
+      },
+      {"expected a float32 input, but got int64"});
   expect_error([] { create("LPPool2d", {{"norm_type", 2}, {"kernel_size", {2, 2, 2}}}); }, {"kernel_size"});
   expect_error([] { create("LPPool2d", {{"kernel_size", 2}}); }, {"missing required attribute 'norm_type'"});
-  expect_error([] { create("LPPool2d", {{"norm_type", 2}, {"kernel_size", 2}, {"padding", 1}}); },
-               {"unknown attribute 'padding'"});
+  expect_error(
+      [] {
+        create("LPPool2d", {{"norm_type", 2}, {"kernel_size", 2}, {"padding", 1}});
+      },
+      {"unknown attribute 'padding'"});
 }
 
 // ------------------------------------------------------ FractionalMaxPool
@@ -330,10 +344,10 @@ TEST(FractionalMaxPool, OneOutputIsTheLastWindow) {
 TEST(FractionalMaxPool, TiesNaNAndMinusInfinity) {
   // 4x4, k = 2, output 2: the windows are the four 2x2 blocks for any sample.
   Tensor x = tensor({1, 1, 4, 4}, {
-                                      3,    3,    1,     kNaN,  //
-                                      3,    3,    kNaN,  5,     //
-                                      -kInf, -kInf, kNaN, 2,    //
-                                      -kInf, -kInf, 7,    kNaN,  //
+                                      3, 3, 1, kNaN,          //
+                                      3, 3, kNaN, 5,          //
+                                      -kInf, -kInf, kNaN, 2,  //
+                                      -kInf, -kInf, 7, kNaN,  //
                                   });
   OpRun r = run("FractionalMaxPool2d", {{"kernel_size", 2}, {"output_size", 2}, {"return_indices", true}},
                 {x, tensor({1, 1, 2}, {0.25f, 0.75f})});
@@ -352,8 +366,8 @@ TEST(FractionalMaxPool, BackwardScatterAddsOverlappingWindows) {
   EXPECT_EQ(ints(r.outputs[1]), (std::vector<int64_t>{2, 3, 4}));
   expect_near(floats(r.backward(tensor({1, 1, 1, 3}, {1, 10, 100}))), {0, 0, 1, 10, 100});
 
-  OpRun big = run("FractionalMaxPool2d", {{"kernel_size", 3}, {"output_size", 2}}, {Tensor::full({1, 1, 4, 4}, 1.0f)},
-                  5);
+  OpRun big =
+      run("FractionalMaxPool2d", {{"kernel_size", 3}, {"output_size", 2}}, {Tensor::full({1, 1, 4, 4}, 1.0f)}, 5);
   // All ties: every window reports its first cell; without returned
   // indices they are kept for backward.
   Tensor grad = big.backward_ones();
@@ -410,7 +424,8 @@ TEST(FractionalMaxPool, DefaultSamplesAreTorchRandAfterManualSeed) {
   json attrs = {{"kernel_size", 2}, {"output_size", {4, 5}}, {"return_indices", true}};
   OpRun r = run("FractionalMaxPool2d", attrs, {x}, 7);
   std::vector<int64_t> first(r.outputs[1].i64(), r.outputs[1].i64() + 20);
-  EXPECT_EQ(first, (std::vector<int64_t>{1, 14, 15, 7, 20, 33, 25, 27, 39, 32, 66, 58, 71, 72, 64, 77, 90, 82, 83, 97}));
+  EXPECT_EQ(first,
+            (std::vector<int64_t>{1, 14, 15, 7, 20, 33, 25, 27, 39, 32, 66, 58, 71, 72, 64, 77, 90, 82, 83, 97}));
   // The same as giving torch.rand(2, 3, 2) explicitly.
   Tensor samples = Tensor::empty({2, 3, 2});
   Generator(7).uniform(samples.floats(), 0.0, 1.0);
@@ -420,24 +435,51 @@ TEST(FractionalMaxPool, DefaultSamplesAreTorchRandAfterManualSeed) {
 }
 
 TEST(FractionalMaxPool, ConstructorErrors) {
-  expect_error([] { create("FractionalMaxPool2d", {{"kernel_size", 2}}); },
-               {"attrs.output_size", "FractionalMaxPool2d requires specifying either an output size, or a pooling ratio"});
-  expect_error([] { create("FractionalMaxPool3d", {{"kernel_size", 2}}); },
-               {"FractionalMaxPool3d requires specifying either an output size, or a pooling ratio"});
-  expect_error([] { create("FractionalMaxPool2d", {{"kernel_size", 2}, {"output_size", 3}, {"output_ratio", 0.5}}); },
-               {"only one of output_size and output_ratio may be specified"});
-  expect_error([] { create("FractionalMaxPool2d", {{"kernel_size", 2}, {"output_ratio", 1.0}}); },
-               {"attrs.output_ratio", "output_ratio must be between 0 and 1 (got 1.0)"});
-  expect_error([] { create("FractionalMaxPool2d", {{"kernel_size", 2}, {"output_ratio", {0.5, 0}}}); },
-               {"output_ratio must be between 0 and 1 (got [0.5,0])"});
-  expect_error([] { create("FractionalMaxPool3d", {{"kernel_size", 2}, {"output_ratio", {0.5, 0.5, 1.5}}}); },
-               {"output_ratio must be between 0 and 1"});
-  expect_error([] { create("FractionalMaxPool2d", {{"kernel_size", 0}, {"output_size", 3}}); },
-               {"attrs.kernel_size", "fractional_max_pool2d(): kernel size should be greater than zero, but got 0x0"});
-  expect_error([] { create("FractionalMaxPool3d", {{"kernel_size", {2, -1, 2}}, {"output_size", 3}}); },
-               {"kernel size should be greater than zero, but got 2x-1x2"});
-  expect_error([] { create("FractionalMaxPool2d", {{"kernel_size", 2}, {"output_size", {-1, 3}}}); },
-               {"output_size must not be negative"});
+  expect_error(
+      [] {
+        create("FractionalMaxPool2d", {{"kernel_size", 2}});
+      },
+      {"attrs.output_size", "FractionalMaxPool2d requires specifying either an output size, or a pooling ratio"});
+  expect_error(
+      [] {
+        create("FractionalMaxPool3d", {{"kernel_size", 2}});
+      },
+      {"FractionalMaxPool3d requires specifying either an output size, or a pooling ratio"});
+  expect_error(
+      [] {
+        create("FractionalMaxPool2d", {{"kernel_size", 2}, {"output_size", 3}, {"output_ratio", 0.5}});
+      },
+      {"only one of output_size and output_ratio may be specified"});
+  expect_error(
+      [] {
+        create("FractionalMaxPool2d", {{"kernel_size", 2}, {"output_ratio", 1.0}});
+      },
+      {"attrs.output_ratio", "output_ratio must be between 0 and 1 (got 1.0)"});
+  expect_error(
+      [] {
+        create("FractionalMaxPool2d", {{"kernel_size", 2}, {"output_ratio", {0.5, 0}}});
+      },
+      {"output_ratio must be between 0 and 1 (got [0.5,0])"});
+  expect_error(
+      [] {
+        create("FractionalMaxPool3d", {{"kernel_size", 2}, {"output_ratio", {0.5, 0.5, 1.5}}});
+      },
+      {"output_ratio must be between 0 and 1"});
+  expect_error(
+      [] {
+        create("FractionalMaxPool2d", {{"kernel_size", 0}, {"output_size", 3}});
+      },
+      {"attrs.kernel_size", "fractional_max_pool2d(): kernel size should be greater than zero, but got 0x0"});
+  expect_error(
+      [] {
+        create("FractionalMaxPool3d", {{"kernel_size", {2, -1, 2}}, {"output_size", 3}});
+      },
+      {"kernel size should be greater than zero, but got 2x-1x2"});
+  expect_error(
+      [] {
+        create("FractionalMaxPool2d", {{"kernel_size", 2}, {"output_size", {-1, 3}}});
+      },
+      {"output_size must not be negative"});
   EXPECT_EQ(registry().find("FractionalMaxPool1d"), nullptr);
 }
 
@@ -469,7 +511,8 @@ TEST(FractionalMaxPool, ShapeErrors) {
                {"pool width 2 too large relative to input width 7"});
   expect_error(fmp("FractionalMaxPool3d", {{"kernel_size", 3}, {"output_size", {2, 4, 2}}}, {f32({1, 1, 5, 6, 7})}),
                {"pool height 3 too large relative to input height 6"});
-  EXPECT_NO_THROW(infer("FractionalMaxPool3d", {{"kernel_size", 1}, {"output_size", {5, 6, 7}}}, {f32({1, 1, 6, 7, 8})}));
+  EXPECT_NO_THROW(
+      infer("FractionalMaxPool3d", {{"kernel_size", 1}, {"output_size", {5, 6, 7}}}, {f32({1, 1, 6, 7, 8})}));
 }
 
 TEST(FractionalMaxPool, SamplesAreChecked) {
@@ -494,8 +537,11 @@ TEST(FractionalMaxPool, SamplesAreChecked) {
   Tensor x = arange({1, 2, 5, 5});
   for (float bad : {-0.1f, 1.5f, kNaN, kInf}) {
     Tensor samples = tensor({1, 2, 2}, {0.5f, 0.5f, 0.5f, bad});
-    expect_error([&] { run("FractionalMaxPool2d", attrs, {x, samples}); },
-                 {"FractionalMaxPool2d: the random samples must lie in [0, 1], but _random_samples[0, 1, 1] is"});
+    expect_error(
+        [&] {
+          run("FractionalMaxPool2d", attrs, {x, samples});
+        },
+        {"FractionalMaxPool2d: the random samples must lie in [0, 1], but _random_samples[0, 1, 1] is"});
   }
   EXPECT_NO_THROW(run("FractionalMaxPool2d", attrs, {x, tensor({1, 2, 2}, {0.0f, 1.0f, 0.999999f, 0.0f})}));
 }
