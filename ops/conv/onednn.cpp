@@ -79,16 +79,17 @@ struct PortMemory {
 struct ConvState final : KernelState {
   rt::Buffer scratchpad_buffer, padded_input, padded_grad, spare_weights_grad, spare_bias_grad;
   memory scratchpad;
-  PortMemory src, weights, dst;                                   // forward
-  PortMemory data_diff_dst, data_weights, diff_src;               // backward data
-  PortMemory weights_src, weights_diff_dst, diff_weights;         // backward weights
+  PortMemory src, weights, dst;                            // forward
+  PortMemory data_diff_dst, data_weights, diff_src;        // backward data
+  PortMemory weights_src, weights_diff_dst, diff_weights;  // backward weights
   memory bias, diff_bias;
   rt::Args forward_args, data_args, weights_args;
 };
 
 class ConvKernel final : public Kernel {
  public:
-  ConvKernel(const Geometry& g, bool has_bias, bool needs_backward) : g_(g), has_bias_(has_bias), needs_backward_(needs_backward) {
+  ConvKernel(const Geometry& g, bool has_bias, bool needs_backward)
+      : g_(g), has_bias_(has_bias), needs_backward_(needs_backward) {
     explicit_pad_ = g.mode != PaddingMode::Zeros && (g.pad_top || g.pad_bottom || g.pad_left || g.pad_right);
     padded_h_ = g.in_h + g.pad_top + g.pad_bottom;
     padded_w_ = g.in_w + g.pad_left + g.pad_right;
@@ -127,7 +128,8 @@ class ConvKernel final : public Kernel {
     src_ = make_port(plain_src_, forward_pd_.src_desc(), true, created_);
     weights_ = make_port(rt::plain(weight_dims), forward_pd_.weights_desc(), true, created_);
     dst_ = make_port(rt::plain(dst_dims), forward_pd_.dst_desc(), false, created_);
-    scratchpad_ = std::max({rt::scratchpad_bytes(forward_pd_), src_.scratchpad(), weights_.scratchpad(), dst_.scratchpad()});
+    scratchpad_ =
+        std::max({rt::scratchpad_bytes(forward_pd_), src_.scratchpad(), weights_.scratchpad(), dst_.scratchpad()});
     if (!needs_backward_) return;
 
     convolution_backward_data::desc dd(algorithm::convolution_direct, any_src, any_weights, any_dst, strides, dilation,
@@ -151,7 +153,8 @@ class ConvKernel final : public Kernel {
     reuse_src_ = weights_pd_.src_desc() == forward_pd_.src_desc();
     if (!reuse_src_) weights_src_ = make_port(plain_src_, weights_pd_.src_desc(), true, created_);
     reuse_diff_dst_ = weights_pd_.diff_dst_desc() == data_pd_.diff_dst_desc();
-    if (!reuse_diff_dst_) weights_diff_dst_ = make_port(rt::plain(dst_dims), weights_pd_.diff_dst_desc(), true, created_);
+    if (!reuse_diff_dst_)
+      weights_diff_dst_ = make_port(rt::plain(dst_dims), weights_pd_.diff_dst_desc(), true, created_);
     diff_weights_ = make_port(rt::plain(weight_dims), weights_pd_.diff_weights_desc(), false, created_);
     scratchpad_ = std::max({scratchpad_, rt::scratchpad_bytes(data_pd_, weights_pd_), data_diff_dst_.scratchpad(),
                             data_weights_.scratchpad(), diff_src_.scratchpad(), weights_src_.scratchpad(),
@@ -164,8 +167,9 @@ class ConvKernel final : public Kernel {
     auto state = std::make_unique<ConvState>();
     ConvState& s = *state;
     s.scratchpad_buffer = rt::Buffer(scratchpad_);
-    s.scratchpad = rt::over(memory::desc({static_cast<int64_t>(scratchpad_)}, memory::data_type::u8, memory::format_tag::a),
-                            s.scratchpad_buffer);
+    s.scratchpad =
+        rt::over(memory::desc({static_cast<int64_t>(scratchpad_)}, memory::data_type::u8, memory::format_tag::a),
+                 s.scratchpad_buffer);
     if (explicit_pad_) s.padded_input = rt::Buffer(plain_src_.get_size());
     s.src.init(src_, true, s.scratchpad);
     s.weights.init(weights_, true, s.scratchpad);
@@ -228,8 +232,10 @@ class ConvKernel final : public Kernel {
     if (gx.defined()) {
       s.data_diff_dst.take(data_diff_dst_, gy);
       have_diff_dst = true;
-      if (!reuse_weights_) s.data_weights.take(data_weights_, args.params[0].f32());
-      else if (!weights_.converts()) rt::bind(s.weights.plain, args.params[0].f32());
+      if (!reuse_weights_)
+        s.data_weights.take(data_weights_, args.params[0].f32());
+      else if (!weights_.converts())
+        rt::bind(s.weights.plain, args.params[0].f32());
       float* target = explicit_pad_ ? static_cast<float*>(s.padded_grad.data()) : gx.f32();
       s.diff_src.bind_output(target);
       rt::run(data_, s.data_args);

@@ -17,27 +17,42 @@ std::atomic<int64_t> g_created{0};
 const char* isa_name(dnnl::cpu_isa isa) {
   using dnnl::cpu_isa;
   switch (isa) {
-    case cpu_isa::sse41: return "sse41";
-    case cpu_isa::avx: return "avx";
-    case cpu_isa::avx2: return "avx2";
-    case cpu_isa::avx2_vnni: return "avx2_vnni";
-    case cpu_isa::avx512_core: return "avx512_core";
-    case cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
-    case cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
-    case cpu_isa::avx512_core_amx: return "avx512_core_amx";
-    default: return "other ISA";
+    case cpu_isa::sse41:
+      return "sse41";
+    case cpu_isa::avx:
+      return "avx";
+    case cpu_isa::avx2:
+      return "avx2";
+    case cpu_isa::avx2_vnni:
+      return "avx2_vnni";
+    case cpu_isa::avx512_core:
+      return "avx512_core";
+    case cpu_isa::avx512_core_vnni:
+      return "avx512_core_vnni";
+    case cpu_isa::avx512_core_bf16:
+      return "avx512_core_bf16";
+    case cpu_isa::avx512_core_amx:
+      return "avx512_core_amx";
+    default:
+      return "other ISA";
   }
 }
 
 memory::format_tag plain_tag(size_t rank) {
   using tag = memory::format_tag;
   switch (rank) {
-    case 1: return tag::a;
-    case 2: return tag::ab;
-    case 3: return tag::abc;
-    case 4: return tag::abcd;
-    case 5: return tag::abcde;
-    case 6: return tag::abcdef;
+    case 1:
+      return tag::a;
+    case 2:
+      return tag::ab;
+    case 3:
+      return tag::abc;
+    case 4:
+      return tag::abcd;
+    case 5:
+      return tag::abcde;
+    case 6:
+      return tag::abcdef;
   }
   throw std::invalid_argument(fmt::format("no plain oneDNN layout for rank {}", rank));
 }
@@ -51,7 +66,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) bool block_has_nan(
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) bool block_has(const float* x, int64_t count,
-                                                                             float value) {
+                                                                            float value) {
   int found = 0;
   for (int64_t i = 0; i < count; ++i) found |= x[i] == value;
   return found != 0;
@@ -60,10 +75,10 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) bool block_has(cons
 // Runs `has(block, size)` over x in blocks, in parallel for large inputs,
 // skipping the rest once one block answers yes.
 template <typename Has>
-bool scan_blocks(const float* x, int64_t count, Has has) {
+bool scan_blocks(const float* x, int64_t count, bool parallel, Has has) {
   constexpr int64_t kBlock = int64_t{1} << 14;
   const int64_t blocks = (count + kBlock - 1) / kBlock;
-  if (blocks <= 4) return has(x, count);
+  if (blocks <= 4 || !parallel || omp_in_parallel()) return has(x, count);
   std::atomic<bool> found{false};
 #pragma omp parallel for schedule(static)
   for (int64_t b = 0; b < blocks; ++b) {
@@ -113,7 +128,9 @@ std::string implementation(const dnnl::primitive_desc_base& pd) { return pd.impl
 
 bool is_reference(const dnnl::primitive_desc_base& pd) { return implementation(pd).rfind("ref", 0) == 0; }
 
-memory::desc plain(const Dims& dims, memory::data_type type) { return memory::desc(dims, type, plain_tag(dims.size())); }
+memory::desc plain(const Dims& dims, memory::data_type type) {
+  return memory::desc(dims, type, plain_tag(dims.size()));
+}
 
 bool is_plain(const memory::desc& desc) { return desc == plain(desc.dims(), desc.data_type()); }
 
@@ -136,10 +153,13 @@ void run(const dnnl::primitive& primitive, const Args& args) {
   s.wait();
 }
 
-bool contains_nan(const float* x, int64_t count) { return scan_blocks(x, count, block_has_nan); }
+bool contains_nan(const float* x, int64_t count, bool parallel) {
+  return scan_blocks(x, count, parallel, block_has_nan);
+}
 
-bool contains(const float* x, int64_t count, float value) {
-  return scan_blocks(x, count, [value](const float* block, int64_t size) { return block_has(block, size, value); });
+bool contains(const float* x, int64_t count, float value, bool parallel) {
+  return scan_blocks(x, count, parallel,
+                     [value](const float* block, int64_t size) { return block_has(block, size, value); });
 }
 
 }  // namespace mininn::onednn

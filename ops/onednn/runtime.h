@@ -106,8 +106,9 @@ void run(const dnnl::primitive& primitive, const Args& args);
 
 // True when x[0..count) holds a NaN; vectorised and OpenMP-parallel (the
 // whole input is read once: the price of matching PyTorch's NaN rule).
-bool contains_nan(const float* x, int64_t count);
+// `parallel` false: on the calling thread only (inside a parallel region).
+bool contains_nan(const float* x, int64_t count, bool parallel = true);
 // True when x[0..count) holds `value` (same scan).
-bool contains(const float* x, int64_t count, float value);
+bool contains(const float* x, int64_t count, float value, bool parallel = true);
 
 }  // namespace mininn::onednn

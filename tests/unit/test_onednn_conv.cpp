@@ -30,9 +30,14 @@ TEST(OneDnnConv, Conv2dMatchesNaive) {
     json dilation = {pick(rng, 1, 2), pick(rng, 1, 2)};
     json padding = pick(rng, 0, 4) == 0 ? json("same") : json{pick(rng, 0, 3), pick(rng, 0, 3)};
     if (padding.is_string()) stride = {1, 1};
-    json attrs = {{"in_channels", in_channels},   {"out_channels", out_channels}, {"kernel_size", kernel},
-                  {"stride", stride},             {"padding", padding},           {"dilation", dilation},
-                  {"groups", groups},             {"bias", pick(rng, 0, 1) == 1},
+    json attrs = {{"in_channels", in_channels},
+                  {"out_channels", out_channels},
+                  {"kernel_size", kernel},
+                  {"stride", stride},
+                  {"padding", padding},
+                  {"dilation", dilation},
+                  {"groups", groups},
+                  {"bias", pick(rng, 0, 1) == 1},
                   {"padding_mode", modes[pick(rng, 0, std::size(modes) - 1)]}};
     Shape shape;
     int batch_kind = pick(rng, 0, 9);
@@ -85,7 +90,8 @@ TEST(OneDnnConv, PartialGradients) {
   kernel->forward({in, params, out, state.get()});
   for (int want = 0; want < 8; ++want) {
     std::vector<Tensor> gx = {want & 1 ? Tensor::empty(x.shape()) : Tensor()};
-    std::vector<Tensor> gp = {want & 2 ? Tensor::empty({4, 3, 3, 3}) : Tensor(), want & 4 ? Tensor::empty({4}) : Tensor()};
+    std::vector<Tensor> gp = {want & 2 ? Tensor::empty({4, 3, 3, 3}) : Tensor(),
+                              want & 4 ? Tensor::empty({4}) : Tensor()};
     kernel->backward({in, params, out, gys, gx, gp, state.get()});
     if (want & 1) {
       EXPECT_LE(max_relative_error(gx[0], full.grad_input), 1e-5);

@@ -37,12 +37,27 @@ struct Expectation {
 TEST(OneDnnDispatch, AutoRunsOneDnnWhereExactAndSaysWhyNot) {
   const std::vector<Expectation> cases = {
       {"MaxPool2d", {{"kernel_size", 3}, {"stride", 2}, {"padding", 1}}, {2, 16, 12, 12}, "onednn", "onednn", ""},
-      {"MaxPool2d", {{"kernel_size", 2}, {"ceil_mode", true}, {"return_indices", true}}, {2, 5, 7, 7}, "onednn", "onednn", ""},
+      {"MaxPool2d",
+       {{"kernel_size", 2}, {"ceil_mode", true}, {"return_indices", true}},
+       {2, 5, 7, 7},
+       "onednn",
+       "onednn",
+       ""},
       {"MaxPool1d", {{"kernel_size", 3}}, {4, 20}, "onednn", "onednn", ""},
       {"MaxPool3d", {{"kernel_size", 2}}, {1, 3, 4, 4, 4}, "onednn", "onednn", ""},
       {"MaxPool2d", {{"kernel_size", 2}, {"dilation", 2}}, {1, 4, 9, 9}, "naive", "naive", "ref:any"},
-      {"AvgPool2d", {{"kernel_size", 3}, {"stride", 2}, {"padding", 1}, {"ceil_mode", true}}, {1, 4, 8, 8}, "onednn", "onednn", ""},
-      {"AvgPool2d", {{"kernel_size", 2}, {"divisor_override", 3}}, {1, 4, 8, 8}, "naive", "naive", "divisor_override=3"},
+      {"AvgPool2d",
+       {{"kernel_size", 3}, {"stride", 2}, {"padding", 1}, {"ceil_mode", true}},
+       {1, 4, 8, 8},
+       "onednn",
+       "onednn",
+       ""},
+      {"AvgPool2d",
+       {{"kernel_size", 2}, {"divisor_override", 3}},
+       {1, 4, 8, 8},
+       "naive",
+       "naive",
+       "divisor_override=3"},
       {"AvgPool2d", {{"kernel_size", 2}, {"divisor_override", 4}}, {1, 4, 8, 8}, "onednn", "onednn", ""},
       {"AdaptiveAvgPool2d", {{"output_size", 7}}, {1, 8, 14, 14}, "onednn", "onednn", ""},
       {"AdaptiveAvgPool2d", {{"output_size", 5}}, {1, 8, 14, 14}, "naive", "naive", "does not divide"},
@@ -52,9 +67,18 @@ TEST(OneDnnDispatch, AutoRunsOneDnnWhereExactAndSaysWhyNot) {
       {"MaxPool2d", {{"kernel_size", 2}}, {0, 4, 8, 8}, "naive", "naive", "empty input"},
       {"MaxUnpool2d", {{"kernel_size", 2}}, {1, 4, 4, 4}, "naive", "naive", "no unpooling primitive"},
       {"Conv2d", {{"in_channels", 3}, {"out_channels", 8}, {"kernel_size", 3}}, {1, 3, 9, 9}, "onednn", "onednn", ""},
-      {"Conv2d", {{"in_channels", 4}, {"out_channels", 4}, {"kernel_size", 3}, {"padding", 1}, {"padding_mode", "reflect"}},
-       {1, 4, 9, 9}, "onednn", "onednn", ""},
-      {"Conv2d", {{"in_channels", 4}, {"out_channels", 4}, {"kernel_size", 3}}, {0, 4, 9, 9}, "naive", "naive", "empty input"},
+      {"Conv2d",
+       {{"in_channels", 4}, {"out_channels", 4}, {"kernel_size", 3}, {"padding", 1}, {"padding_mode", "reflect"}},
+       {1, 4, 9, 9},
+       "onednn",
+       "onednn",
+       ""},
+      {"Conv2d",
+       {{"in_channels", 4}, {"out_channels", 4}, {"kernel_size", 3}},
+       {0, 4, 9, 9},
+       "naive",
+       "naive",
+       "empty input"},
   };
   for (const Expectation& e : cases) {
     const std::string where = e.op + " " + e.attrs.dump() + " on " + to_string(e.shape);
@@ -74,8 +98,10 @@ TEST(OneDnnDispatch, AutoRunsOneDnnWhereExactAndSaysWhyNot) {
     Dispatch d = dispatch_of(e.op, e.attrs, shape, Backend::Auto);
     EXPECT_EQ(d.forward, e.forward) << where << ": " << d.reason;
     EXPECT_EQ(d.backward, e.backward) << where << ": " << d.reason;
-    if (e.reason.empty()) EXPECT_EQ(d.reason, "") << where;
-    else EXPECT_NE(d.reason.find(e.reason), std::string::npos) << where << ": " << d.reason;
+    if (e.reason.empty())
+      EXPECT_EQ(d.reason, "") << where;
+    else
+      EXPECT_NE(d.reason.find(e.reason), std::string::npos) << where << ": " << d.reason;
     // Forcing naive always works, and says so.
     Dispatch naive = dispatch_of(e.op, e.attrs, shape, Backend::Naive);
     EXPECT_EQ(naive.forward, "naive") << where;

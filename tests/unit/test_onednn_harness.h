@@ -60,7 +60,7 @@ inline RunResult run_op(const OpUnderTest& t, const Tensor& input, const std::ve
   for (const TensorDesc& d : t.outputs) r.outputs.push_back(Tensor::empty(d.shape, d.dtype));
   std::vector<Tensor> inputs = {input};
   kernel->forward({inputs, params, r.outputs, state.get()});
-  if (grad_output.defined()) {
+  if (grad_output.defined() && compile_backward) {
     std::vector<Tensor> grad_outputs = {grad_output};
     for (size_t i = 1; i < r.outputs.size(); ++i) grad_outputs.push_back(Tensor());
     std::vector<Tensor> grad_inputs = {Tensor::empty(input.shape())};

@@ -31,20 +31,29 @@ Tensor make_input(const Shape& shape, Content content, std::mt19937& rng) {
   std::uniform_real_distribution<float> u(0, 1);
   for (float& v : t.floats()) {
     switch (content) {
-      case Content::MinusInf: if (u(rng) < 0.6f) v = -kInf; break;
-      case Content::NaN: if (u(rng) < 0.03f) v = kNaN; break;
-      case Content::AllMinusInf: v = -kInf; break;
-      case Content::Lowest: v = u(rng) < 0.5f ? -kInf : std::numeric_limits<float>::lowest(); break;
-      default: break;
+      case Content::MinusInf:
+        if (u(rng) < 0.6f) v = -kInf;
+        break;
+      case Content::NaN:
+        if (u(rng) < 0.03f) v = kNaN;
+        break;
+      case Content::AllMinusInf:
+        v = -kInf;
+        break;
+      case Content::Lowest:
+        v = u(rng) < 0.5f ? -kInf : std::numeric_limits<float>::lowest();
+        break;
+      default:
+        break;
     }
   }
   return t;
 }
 
 Content pick_content(std::mt19937& rng) {
-  static const Content all[] = {Content::Integers, Content::Integers, Content::Integers, Content::Uniform,
-                                Content::Uniform,  Content::MinusInf, Content::NaN,      Content::AllMinusInf,
-                                Content::Lowest};
+  static const Content all[] = {Content::Integers, Content::Integers,    Content::Integers,
+                                Content::Uniform,  Content::Uniform,     Content::MinusInf,
+                                Content::NaN,      Content::AllMinusInf, Content::Lowest};
   return all[std::uniform_int_distribution<int>(0, std::size(all) - 1)(rng)];
 }
 
@@ -139,8 +148,8 @@ TEST(OneDnnPool, MaxPoolMatchesNaiveBitExact) {
     int rank = 1 + i % 3;
     json attrs = window_attrs(rank, rng, true);
     attrs["return_indices"] = pick(rng, 0, 3) != 0;
-    compare(fmt::format("MaxPool{}d", rank), rank, attrs, random_shape(rank, rng, max_extent(rank)), pick_content(rng), rng,
-            true, tally);
+    compare(fmt::format("MaxPool{}d", rank), rank, attrs, random_shape(rank, rng, max_extent(rank)), pick_content(rng),
+            rng, true, tally);
     if (HasFatalFailure()) return;
   }
   tally.print("MaxPool1d/2d/3d");
@@ -155,8 +164,8 @@ TEST(OneDnnPool, AvgPoolMatchesNaive) {
     json attrs = window_attrs(rank, rng, false);
     attrs["count_include_pad"] = pick(rng, 0, 1) == 1;
     Content content = pick(rng, 0, 4) == 0 ? Content::MinusInf : Content::Uniform;
-    compare(fmt::format("AvgPool{}d", rank), rank, attrs, random_shape(rank, rng, max_extent(rank)), content, rng, false,
-            tally);
+    compare(fmt::format("AvgPool{}d", rank), rank, attrs, random_shape(rank, rng, max_extent(rank)), content, rng,
+            false, tally);
     if (HasFatalFailure()) return;
   }
   tally.print("AvgPool1d/2d/3d");
@@ -261,7 +270,11 @@ TEST(OneDnnPool, NaNFallbackIsPerCall) {
 TEST(OneDnnPool, PyTorchCornerCases) {
   // MaxPool2d(2,2,1,2,ceil_mode=True) on [[-1,-2],[-3,-4]]: all -4, indices all 3.
   RunResult r = onednn_run("MaxPool2d",
-                           {{"kernel_size", 2}, {"stride", 2}, {"padding", 1}, {"dilation", 2}, {"ceil_mode", true},
+                           {{"kernel_size", 2},
+                            {"stride", 2},
+                            {"padding", 1},
+                            {"dilation", 2},
+                            {"ceil_mode", true},
                             {"return_indices", true}},
                            tensor_of({1, 1, 2, 2}, {-1, -2, -3, -4}));
   EXPECT_EQ(floats(r.outputs[0]), (std::vector<float>{-4, -4, -4, -4}));
@@ -298,12 +311,51 @@ TEST(OneDnnPool, PyTorchCornerCases) {
 
 // Ties: the first maximum in scan order, also across -0.0 and 0.0.
 TEST(OneDnnPool, TiesPickTheFirstMaximum) {
-  RunResult r = onednn_run("MaxPool1d", {{"kernel_size", 5}, {"return_indices", true}},
-                           tensor_of({1, 1, 5}, {1, 3, 3, 2, 3}));
+  RunResult r =
+      onednn_run("MaxPool1d", {{"kernel_size", 5}, {"return_indices", true}}, tensor_of({1, 1, 5}, {1, 3, 3, 2, 3}));
   EXPECT_EQ(r.outputs[1].i64()[0], 1);
-  r = onednn_run("MaxPool2d", {{"kernel_size", 2}, {"return_indices", true}}, tensor_of({1, 1, 2, 2}, {-0.0f, 0, 0, -0.0f}));
+  r = onednn_run("MaxPool2d", {{"kernel_size", 2}, {"return_indices", true}},
+                 tensor_of({1, 1, 2, 2}, {-0.0f, 0, 0, -0.0f}));
   EXPECT_EQ(r.outputs[1].i64()[0], 0);
   EXPECT_TRUE(std::signbit(r.outputs[0].f32()[0]));
+}
+
+// Large inputs run in chunks of planes, one per thread (the NaN scan, the
+// pooling and the fix-ups on cache-resident data): NaN in one chunk only,
+// -inf windows, a short last chunk, with and without indices and backward.
+TEST(OneDnnPool, ChunkedMaxPoolMatchesNaive) {
+  std::mt19937 rng(11);
+  const Shape shapes[] = {{4, 40, 64, 64}, {2, 65, 64, 64}, {3, 50, 8, 24, 24}};
+  int ran = 0;
+  for (const Shape& shape : shapes) {
+    const int rank = static_cast<int>(shape.size()) - 2;
+    for (int variant = 0; variant < 8; ++variant) {
+      json attrs = {{"kernel_size", 3},
+                    {"stride", 2},
+                    {"padding", 1},
+                    {"ceil_mode", variant % 2 == 1},
+                    {"return_indices", variant / 2 % 2 == 1}};
+      OpUnderTest t = make_op(fmt::format("MaxPool{}d", rank), attrs, shape);
+      Tensor x = testing::integer_tensor(shape, rng, 3);
+      const int64_t plane = x.numel() / (shape[0] * shape[1]);
+      if (variant / 4 == 1) x.f32()[37 * plane + 5] = kNaN;                  // one plane of one chunk
+      for (int64_t i = 0; i < plane; ++i) x.f32()[100 * plane + i] = -kInf;  // a whole plane
+      Tensor gy = testing::integer_tensor(t.outputs[0].shape, rng);
+      for (bool backward : {false, true}) {
+        RunResult a = run_op(t, x, {}, Backend::OneDnn, gy, backward);
+        RunResult b = run_op(t, x, {}, Backend::Naive, gy, backward);
+        const std::string where = attrs.dump() + " on " + to_string(shape);
+        ASSERT_EQ(a.dispatch.forward, "onednn") << where;
+        for (size_t i = 0; i < a.outputs.size(); ++i)
+          ASSERT_EQ(first_bit_difference(a.outputs[i], b.outputs[i]), -1) << where << " output " << i;
+        if (backward) {
+          ASSERT_EQ(first_bit_difference(a.grad_input, b.grad_input), -1) << where;
+        }
+        ++ran;
+      }
+    }
+  }
+  std::printf("[ onednn  ] chunked MaxPool: %d configurations compared\n", ran);
 }
 
 // A kernel volume above 255 makes oneDNN's workspace s32 instead of u8.

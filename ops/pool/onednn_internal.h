@@ -1,0 +1,71 @@
+// Shared by the oneDNN pooling kernels (onednn.cpp: average pooling and the
+// entry points; onednn_max.cpp: max pooling). Internal to ops/pool.
+#pragma once
+
+#include "ops/onednn/runtime.h"
+#include "ops/pool/onednn.h"
+
+#include <limits>
+#include <string>
+
+namespace mininn::pool::onednn::detail {
+
+namespace rt = mininn::onednn;
+using dnnl::algorithm;
+using dnnl::memory;
+using dnnl::pooling_v2_backward;
+using dnnl::pooling_v2_forward;
+using dnnl::prop_kind;
+using rt::Dims;
+
+constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
+inline const char* kReferenceWhy = "oneDNN 2.6 has only its scalar reference kernel (ref:any) for this";
+
+// The primitive a pool becomes: what oneDNN is asked to compute.
+struct Problem {
+  algorithm kind = algorithm::pooling_max;
+  Dims src, dst;  // {N, C, *spatial}
+  Dims kernel, strides, dilation, pad_l, pad_r;
+};
+
+// Canonical (D, H, W) geometry -> oneDNN's arrays over the last `rank` axes.
+Problem problem_of(const Geometry& g, int rank, int64_t batch, int64_t channels, algorithm kind);
+
+// The forward primitive descriptor of `p` over plain layouts (user scratchpad).
+pooling_v2_forward::primitive_desc pooling_forward_pd(const Problem& p, bool training);
+
+// The primitives of one pooling node over the whole tensor, created at
+// compile time.
+struct Primitives {
+  Problem problem;
+  pooling_v2_forward::primitive_desc forward_pd;
+  pooling_v2_forward forward;
+  pooling_v2_backward::primitive_desc backward_pd;  // empty when backward is naive or not compiled
+  pooling_v2_backward backward;
+  bool has_backward = false;
+  int created = 0;
+  std::string backward_why;  // why backward is naive, if it is
+
+  // Builds the forward pd (and primitive, when `create_forward`) and, when
+  // `with_backward`, the backward ones; under Backend::Auto a direction
+  // oneDNN would run in its reference kernel is left to the naive loop.
+  // Returns false (and `why`) when the forward cannot run on oneDNN.
+  bool build(const Problem& p, bool training, bool with_backward, Backend backend, std::string& why,
+             bool create_forward = true);
+
+  size_t scratchpad_bytes() const {
+    return has_backward ? rt::scratchpad_bytes(forward_pd, backward_pd) : rt::scratchpad_bytes(forward_pd);
+  }
+
+  void describe(Dispatch& dispatch) const {
+    dispatch.forward = "onednn";
+    dispatch.backward = has_backward || backward_why.empty() ? "onednn" : "naive";
+    dispatch.reason = backward_why;
+  }
+};
+
+// Max pooling (onednn_max.cpp): `g` is a sliding-window geometry.
+std::unique_ptr<Kernel> build_max(const Geometry& g, int rank, bool returns_indices, const KernelConfig& config,
+                                  std::string& why);
+
+}  // namespace mininn::pool::onednn::detail
