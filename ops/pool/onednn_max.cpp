@@ -121,7 +121,7 @@ class MaxPoolKernel final : public Kernel {
     if (chunks_ == 1) {
       run_chunk(state, at, 0, 0, true);
     } else {
-      const int threads = std::min<int>(static_cast<int>(state.main.size()), static_cast<int>(chunks_));
+      const int threads = std::min({static_cast<int>(state.main.size()), static_cast<int>(chunks_), omp_get_max_threads()});
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
       for (int64_t c = 0; c < chunks_; ++c) run_chunk(state, at, c, omp_get_thread_num(), false);
     }
