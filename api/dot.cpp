@@ -95,16 +95,22 @@ std::string Session::dot() const {
       }
     }
 
-    // Edges after every producer is known: a model's node order is free.
+    // Edges after every producer is known: a model's node order is free. An
+    // edge carries its value's name and shape, except from a graph input,
+    // whose own node shows them; int64 values (indices) are dashed.
     for (size_t n = 0; n < node_infos.size(); ++n)
-      for (const std::string& value : node_infos[n].inputs)
-        out += fmt::format("  {} -> node{} [label={}];\n", producer[value], n,
-                           dot_string(value + "\n" + to_string(descs[value])));
+      for (const std::string& value : node_infos[n].inputs) {
+        bool from_input = producer[value].rfind("input", 0) == 0;
+        std::string style = descs[value].dtype == DType::Int64 ? ", style=dashed" : "";
+        out += fmt::format("  {} -> node{} [label={}{}];\n", producer[value], n,
+                           dot_string(from_input ? "" : value + "\n" + to_string(descs[value])), style);
+      }
     for (size_t i = 0; i < s.outputs.size(); ++i) {
       const TensorInfo& output = s.outputs[i];
       out += fmt::format("  output{} [shape=ellipse, style=filled, fillcolor=\"#fde2e4\", label={}];\n", i,
                          dot_string(output.name + "\n" + to_string(TensorDesc{output.dtype, output.shape})));
-      out += fmt::format("  {} -> output{};\n", producer[output.name], i);
+      out += fmt::format("  {} -> output{}{};\n", producer[output.name], i,
+                         output.dtype == DType::Int64 ? " [style=dashed]" : "");
     }
     return out + "}\n";
   });

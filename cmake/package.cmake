@@ -36,6 +36,10 @@ if(NOT MININN_SANITIZE)  # sanitizer runtimes resolve their symbols from the exe
   target_link_options(mininn_shared PRIVATE -Wl,--no-undefined)
 endif()
 
+# The installed names work in a build tree too (add_subdirectory, FetchContent).
+add_library(mininn::mininn ALIAS mininn_shared)
+add_library(mininn::mininn_static ALIAS mininn_static)
+
 set(MININN_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/mininn)
 install(TARGETS mininn_shared EXPORT mininnTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})

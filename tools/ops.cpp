@@ -24,11 +24,12 @@ std::string cell(const std::string& text) {
   return out;
 }
 
-std::string type_text(const AttrInfo& attr) {
+std::string type_text(const AttrInfo& attr, bool markdown) {
   std::string type = attr.type;
   if (!attr.choices.empty()) {
     type += ": ";
-    for (size_t i = 0; i < attr.choices.size(); ++i) type += (i ? ", " : "") + fmt::format("`\"{}\"`", attr.choices[i]);
+    for (size_t i = 0; i < attr.choices.size(); ++i)
+      type += (i ? ", " : "") + (markdown ? "`\"" + attr.choices[i] + "\"`" : "\"" + attr.choices[i] + "\"");
   }
   if (attr.nullable) type += ", or null";
   return type;
@@ -54,7 +55,7 @@ std::string markdown_section(const OpInfo& op) {
   if (op.attributes.empty()) return out + "No attributes.\n\n";
   out += "| attribute | type | default | meaning |\n|---|---|---|---|\n";
   for (const AttrInfo& attr : op.attributes)
-    out += fmt::format("| `{}` | {} | {} | {} |\n", attr.name, cell(type_text(attr)),
+    out += fmt::format("| `{}` | {} | {} | {} |\n", attr.name, cell(type_text(attr, true)),
                        attr.required() ? "required" : "`" + cell(attr.default_value) + "`", cell(attr.doc));
   return out + "\n";
 }
@@ -91,12 +92,12 @@ void print_details(const OpInfo& op) {
   size_t name_width = 0, type_width = 0, default_width = 0;
   for (const AttrInfo& attr : op.attributes) {
     name_width = std::max(name_width, attr.name.size());
-    type_width = std::max(type_width, type_text(attr).size());
+    type_width = std::max(type_width, type_text(attr, false).size());
     default_width = std::max(default_width, attr.required() ? 8 : attr.default_value.size());
   }
   fmt::print("  attributes:\n");
   for (const AttrInfo& attr : op.attributes)
-    fmt::print("    {:<{}}  {:<{}}  {:<{}}  {}\n", attr.name, name_width, type_text(attr), type_width,
+    fmt::print("    {:<{}}  {:<{}}  {:<{}}  {}\n", attr.name, name_width, type_text(attr, false), type_width,
                attr.required() ? "required" : attr.default_value, default_width, attr.doc);
 }
 

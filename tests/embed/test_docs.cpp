@@ -55,6 +55,9 @@ TEST(Docs, EveryRegistryOpIsDocumented) {
     for (const mininn::AttrInfo& attr : op.attributes)
       EXPECT_NE(body.find("| `" + attr.name + "` |"), std::string::npos) << op.name << "." << attr.name << " undocumented";
   }
+  // The guides the docs promise are there.
+  for (const char* page : {"getting-started.md", "cpp-api.md", "cli.md", "model-format.md", "images/embed-graph.png"})
+    EXPECT_TRUE(std::filesystem::exists(docs / page)) << "docs/" << page << " is missing";
 }
 
 }  // namespace

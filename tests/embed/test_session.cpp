@@ -261,3 +261,38 @@ TEST(Session, DotShowsShapesAndBackends) {
 TEST(Version, HeadersMatchTheLibrary) { EXPECT_STREQ(mininn::version(), MININN_VERSION_STRING); }
 
 }  // namespace
+
+namespace {
+
+// Training from C++: gradients by name, plain SGD through set_parameter.
+TEST(Session, SgdThroughTheApiLowersTheLoss) {
+  mininn::ModelBuilder net("regression");
+  net.seed(1);
+  net.input("x", {8, 4}).input("target", {8, 1}, {.requires_grad = false});
+  net.add("fc", "Linear", {"x"}, {"y"}, {{"in_features", 4}, {"out_features", 1}});
+  net.add("loss", "MSELoss", {"y", "target"}, {"loss"});
+  net.output("loss");
+  Model model = net.build();
+  Session session = model.compile({.backward = true});
+
+  Tensor x = Tensor::empty({8, 4}), target = Tensor::empty({8, 1});
+  for (int64_t i = 0; i < 32; ++i) x.floats()[i] = static_cast<float>((i * 5) % 7) - 3.0f;
+  for (int64_t n = 0; n < 8; ++n)  // target = x . (1, -2, 0.5, 3) + 1
+    target.floats()[n] = x.floats()[n * 4] - 2 * x.floats()[n * 4 + 1] + 0.5f * x.floats()[n * 4 + 2] +
+                         3 * x.floats()[n * 4 + 3] + 1;
+  std::vector<float> losses;
+  for (int step = 0; step < 50; ++step) {
+    session.forward({x, target});
+    losses.push_back(session.output("loss").floats()[0]);
+    session.backward();
+    for (const mininn::ParameterInfo& p : model.parameters()) {
+      Tensor value = model.parameter(p.name);
+      Tensor grad = session.param_grad(p.name);
+      for (int64_t i = 0; i < value.numel(); ++i) value.floats()[i] -= 0.02f * grad.floats()[i];
+      model.set_parameter(p.name, value);
+    }
+  }
+  EXPECT_LT(losses.back(), losses.front() * 0.05f) << losses.front() << " -> " << losses.back();
+}
+
+}  // namespace
