@@ -35,6 +35,8 @@ FAMILIES = [
     ("avg_pool", "avg_pool"),
     ("adaptive", "adaptive"),
     ("unpool", "unpool"),
+    ("lp_pool", "lp_pool"),
+    ("fractional", "fractional"),
     ("graphs", "graphs"),
     ("golden", "golden"),
     ("seed", "seed"),
