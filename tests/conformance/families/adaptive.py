@@ -146,6 +146,9 @@ def errors(kit):
             else:
                 attrs["output_size"] = kit.choice([[2], [2] * (rank + 1), [2] * (rank - 1)])
         yield case(kit, pool, rank, attrs, kit.tensor(shape))
+    # test_pooling: AdaptiveMaxPool1d(2^62 - 1) must raise, not allocate.
+    yield case(kit, "Max", 1, {"output_size": 2**62 - 1}, kit.tensor((1, 3, 5)))
+    yield case(kit, "Avg", 2, {"output_size": [2**40, 2**40]}, kit.tensor((1, 3, 5, 5)))
     # output_size=None is a TypeError in 1.13's AdaptiveAvgPool1d/2d.
     yield case(kit, "Avg", 1, {"output_size": None}, kit.tensor((1, 2, 5)))
     yield case(kit, "Avg", 2, {"output_size": None}, kit.tensor((1, 2, 5, 5)))
