@@ -24,15 +24,26 @@ class NaiveLinear final : public Kernel {
     const float* b = bias_ ? args.params[1].f32() : nullptr;
     float* y = args.outputs[0].f32();
     const int64_t rows = rows_, in = in_, out = out_;
-#pragma omp parallel for collapse(2) schedule(static) if (rows * in * out > kParallelWork)
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t o = 0; o < out; ++o) {
+    // W transposed to (in, out), so the inner loop runs over independent
+    // outputs and vectorises (a dot product's single sum would not).
+    std::vector<float> wt(static_cast<size_t>(in * out));
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t k = 0; k < in; ++k) wt[k * out + o] = w[o * in + k];
+#pragma omp parallel if (rows * in * out > kParallelWork)
+    {
+      std::vector<double> acc(out);
+#pragma omp for schedule(static)
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t o = 0; o < out; ++o) acc[o] = b ? b[o] : 0.0;
         const float* xr = x + r * in;
-        const float* wo = w + o * in;
-        double sum = 0;
-        for (int64_t k = 0; k < in; ++k) sum += double(xr[k]) * wo[k];
-        y[r * out + o] = static_cast<float>(b ? sum + b[o] : sum);
+        for (int64_t k = 0; k < in; ++k) {
+          const double xk = xr[k];
+          const float* wk = wt.data() + k * out;
+          for (int64_t o = 0; o < out; ++o) acc[o] += xk * wk[o];
+        }
+        for (int64_t o = 0; o < out; ++o) y[r * out + o] = static_cast<float>(acc[o]);
       }
+    }
   }
 
   void backward(const BackwardArgs& args) const override {
