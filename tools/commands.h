@@ -14,5 +14,6 @@ Runner add_run(CLI::App& app);
 Runner add_inspect(CLI::App& app);
 Runner add_dot(CLI::App& app);
 Runner add_ops(CLI::App& app);
+Runner add_train(CLI::App& app);
 
 }  // namespace mininn::cli

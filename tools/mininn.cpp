@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
                "are named as in torch.nn."};
   app.require_subcommand(1);
   std::map<CLI::App*, mininn::cli::Runner> runners;
-  for (auto add : {mininn::cli::add_run, mininn::cli::add_inspect, mininn::cli::add_dot, mininn::cli::add_ops}) {
+  for (auto add : {mininn::cli::add_run, mininn::cli::add_inspect, mininn::cli::add_dot, mininn::cli::add_ops,
+                    mininn::cli::add_train}) {
     size_t before = app.get_subcommands({}).size();
     mininn::cli::Runner runner = add(app);
     runners[app.get_subcommands({})[before]] = runner;
