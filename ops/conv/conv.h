@@ -21,6 +21,7 @@ struct Geometry {
 
   int64_t in_per_group() const { return in_channels / groups; }
   int64_t out_per_group() const { return out_channels / groups; }
+  int64_t macs() const { return batch * out_channels * out_h * out_w * in_per_group() * kernel_h * kernel_w; }
 };
 
 // Where padded row/column `i` (in unpadded coordinates, possibly outside

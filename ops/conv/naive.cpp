@@ -1,5 +1,7 @@
 #include "ops/conv/conv.h"
 
+#include "framework/parallel.h"
+
 #include <cstring>
 #include <vector>
 
@@ -28,7 +30,7 @@ void naive_forward(const Geometry& g, const float* x, const float* w, const floa
   const int64_t cg = g.in_per_group(), og = g.out_per_group();
   const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
   const int64_t w_per_out = cg * g.kernel_h * g.kernel_w;
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (parallel_worth(g.macs()))
   for (int64_t n = 0; n < g.batch; ++n)
     for (int64_t oc = 0; oc < g.out_channels; ++oc) {
       const int64_t group = oc / og;
@@ -64,7 +66,7 @@ void naive_backward(const Geometry& g, const float* x, const float* w, const flo
   if (gx) {
     // Scatter: images are independent, so they run in parallel. Padded taps
     // under reflect/replicate/circular send their gradient to their source.
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(g.macs()))
     for (int64_t n = 0; n < g.batch; ++n) {
       std::vector<double> acc(g.in_channels * in_plane, 0.0);
       for (int64_t oc = 0; oc < g.out_channels; ++oc) {
@@ -93,7 +95,7 @@ void naive_backward(const Geometry& g, const float* x, const float* w, const flo
   }
 
   if (gw) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(g.macs()))
     for (int64_t oc = 0; oc < g.out_channels; ++oc) {
       const int64_t group = oc / og;
       for (int64_t c = 0; c < cg; ++c)

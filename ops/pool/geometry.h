@@ -64,6 +64,11 @@ struct Geometry {
   int64_t in_plane() const { return axes[0].in * axes[1].in * axes[2].in; }
   int64_t out_plane() const { return axes[0].out * axes[1].out * axes[2].out; }
   int64_t kernel_volume() const { return axes[0].kernel * axes[1].kernel * axes[2].kernel; }
+  // Element reads a pass makes, roughly: what decides whether threads pay.
+  int64_t work() const {
+    int64_t windows = out_plane() * kernel_volume();
+    return planes * (windows > in_plane() ? windows : in_plane());
+  }
 };
 
 // Splits an (N, C, *spatial) or (C, *spatial) shape of spatial rank `rank`.

@@ -1,7 +1,9 @@
 #include "ops/pool/naive.h"
 
 #include "framework/error.h"
+#include "framework/parallel.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -60,7 +62,7 @@ void max_forward(const Geometry& g, const float* x, float* y, int64_t* indices) 
   const Axis &ad = g.axes[0], &ah = g.axes[1], &aw = g.axes[2];
   const std::vector<Taps> td = all_taps(ad), th = all_taps(ah), tw = all_taps(aw);
   const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
   for (int64_t p = 0; p < g.planes; ++p) {
     const float* xp = x + p * in_plane;
     float* yp = y + p * out_plane;
@@ -96,7 +98,7 @@ void max_forward(const Geometry& g, const float* x, float* y, int64_t* indices) 
 
 void max_backward(const Geometry& g, const float* gy, const int64_t* indices, float* gx) {
   const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
   for (int64_t p = 0; p < g.planes; ++p) {
     float* gp = gx + p * in_plane;
     std::memset(gp, 0, sizeof(float) * in_plane);
@@ -116,7 +118,7 @@ void avg_forward(const Geometry& g, const AvgOptions& options, const float* x, f
   const Axis &ad = g.axes[0], &ah = g.axes[1], &aw = g.axes[2];
   const std::vector<AvgSpan> sd = all_spans(ad), sh = all_spans(ah), sw = all_spans(aw);
   const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
   for (int64_t p = 0; p < g.planes; ++p) {
     const float* xp = x + p * in_plane;
     float* yp = y + p * out_plane;
@@ -140,7 +142,7 @@ void avg_backward(const Geometry& g, const AvgOptions& options, const float* gy,
   const Axis &ad = g.axes[0], &ah = g.axes[1], &aw = g.axes[2];
   const std::vector<AvgSpan> sd = all_spans(ad), sh = all_spans(ah), sw = all_spans(aw);
   const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
   for (int64_t p = 0; p < g.planes; ++p) {
     float* gp = gx + p * in_plane;
     std::memset(gp, 0, sizeof(float) * in_plane);
@@ -164,7 +166,7 @@ void adaptive_avg_forward(const Geometry& g, const float* x, float* y) {
   const Axis &ad = g.axes[0], &ah = g.axes[1], &aw = g.axes[2];
   const std::vector<AvgSpan> sd = adaptive_spans(ad), sh = adaptive_spans(ah), sw = adaptive_spans(aw);
   const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
   for (int64_t p = 0; p < g.planes; ++p) {
     const float* xp = x + p * in_plane;
     float* yp = y + p * out_plane;
@@ -189,7 +191,7 @@ void adaptive_avg_backward(const Geometry& g, const float* gy, float* gx) {
   const Axis &ad = g.axes[0], &ah = g.axes[1], &aw = g.axes[2];
   const std::vector<AvgSpan> sd = adaptive_spans(ad), sh = adaptive_spans(ah), sw = adaptive_spans(aw);
   const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
   for (int64_t p = 0; p < g.planes; ++p) {
     float* gp = gx + p * in_plane;
     std::memset(gp, 0, sizeof(float) * in_plane);
@@ -213,7 +215,7 @@ void adaptive_max_forward(const Geometry& g, const float* x, float* y, int64_t* 
   const Axis &ad = g.axes[0], &ah = g.axes[1], &aw = g.axes[2];
   const std::vector<AvgSpan> sd = adaptive_spans(ad), sh = adaptive_spans(ah), sw = adaptive_spans(aw);
   const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
   for (int64_t p = 0; p < g.planes; ++p) {
     const float* xp = x + p * in_plane;
     float* yp = y + p * out_plane;
@@ -254,7 +256,7 @@ void check_unpool_indices(const Geometry& g, const int64_t* indices) {
 void unpool_forward(const Geometry& g, const float* x, const int64_t* indices, float* y) {
   check_unpool_indices(g, indices);
   const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
   for (int64_t p = 0; p < g.planes; ++p) {
     float* yp = y + p * out_plane;
     std::memset(yp, 0, sizeof(float) * out_plane);
@@ -266,7 +268,7 @@ void unpool_forward(const Geometry& g, const float* x, const int64_t* indices, f
 
 void unpool_backward(const Geometry& g, const float* gy, const int64_t* indices, float* gx) {
   const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
   for (int64_t p = 0; p < g.planes; ++p) {
     const float* gyp = gy + p * out_plane;
     const int64_t* ip = indices + p * in_plane;
