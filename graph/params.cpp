@@ -82,11 +82,9 @@ void apply_init(const json& spec, Tensor& t, Generator& generator, const std::st
     return t.fill(static_cast<float>(number_option(spec, "val", 0, path)));
   }
   if (kind == "uniform")
-    return generator.uniform(values, static_cast<float>(number_option(spec, "a", 0, path)),
-                             static_cast<float>(number_option(spec, "b", 1, path)));
+    return generator.uniform(values, number_option(spec, "a", 0, path), number_option(spec, "b", 1, path));
   if (kind == "normal")
-    return generator.normal(values, static_cast<float>(number_option(spec, "mean", 0, path)),
-                            static_cast<float>(number_option(spec, "std", 1, path)));
+    return generator.normal(values, number_option(spec, "mean", 0, path), number_option(spec, "std", 1, path));
   auto [fan_in, fan_out] = fans(t.shape(), path);
   if (kind == "kaiming_uniform" || kind == "kaiming_normal") {
     double a = number_option(spec, "a", 0, path);
@@ -94,14 +92,14 @@ void apply_init(const json& spec, Tensor& t, Generator& generator, const std::st
     if (mode != "fan_in" && mode != "fan_out") throw Error("mode must be \"fan_in\" or \"fan_out\"", {path + ".mode"});
     double std = gain(spec.value("nonlinearity", std::string("leaky_relu")), a, path) /
                  std::sqrt(static_cast<double>(mode == "fan_in" ? fan_in : fan_out));
-    if (kind == "kaiming_normal") return generator.normal(values, 0, static_cast<float>(std));
+    if (kind == "kaiming_normal") return generator.normal(values, 0, std);
     double bound = std::sqrt(3.0) * std;
-    return generator.uniform(values, static_cast<float>(-bound), static_cast<float>(bound));
+    return generator.uniform(values, -bound, bound);
   }
   double std = number_option(spec, "gain", 1, path) * std::sqrt(2.0 / static_cast<double>(fan_in + fan_out));
-  if (kind == "xavier_normal") return generator.normal(values, 0, static_cast<float>(std));
+  if (kind == "xavier_normal") return generator.normal(values, 0, std);
   double bound = std::sqrt(3.0) * std;
-  generator.uniform(values, static_cast<float>(-bound), static_cast<float>(bound));
+  generator.uniform(values, -bound, bound);
 }
 
 // {"data": ...}: a flat list of every value, or a nested list shaped like the
@@ -155,7 +153,7 @@ void load_parameters(Graph& graph, const ModelSpec& spec) {
         case DefaultInit::Zeros: t.fill(0); break;
         case DefaultInit::Ones: t.fill(1); break;
         case DefaultInit::Uniform:
-          generator.uniform(t.floats(), static_cast<float>(-decl.init.bound), static_cast<float>(decl.init.bound));
+          generator.uniform(t.floats(), -decl.init.bound, decl.init.bound);
           break;
       }
       node.params.push_back(static_cast<int>(graph.params.size()));
