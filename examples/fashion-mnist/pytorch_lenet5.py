@@ -32,6 +32,7 @@ def main():
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--momentum", type=float, default=0.9)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--limit", type=int, default=0, help="train on the first N images only (benchmarks)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -40,6 +41,8 @@ def main():
     y = torch.from_numpy(idx("train-labels-idx1-ubyte.gz", 8).astype(np.int64))
     vx = torch.from_numpy(idx("t10k-images-idx3-ubyte.gz", 16).reshape(-1, 1, 28, 28).copy()).float() / 255
     vy = torch.from_numpy(idx("t10k-labels-idx1-ubyte.gz", 8).astype(np.int64))
+    if args.limit:
+        x, y = x[:args.limit], y[:args.limit]
 
     # The modules in lenet5.json's node order, after torch.manual_seed(model seed = 0).
     torch.manual_seed(0)
