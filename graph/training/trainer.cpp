@@ -159,7 +159,17 @@ EpochReport Trainer::train_epoch(const Dataset& data, const std::function<void(c
   int64_t correct = 0;
   for (int64_t step = 0; step < steps; ++step) {
     const int64_t begin = step * batch, end = std::min(n, begin + batch);
-    auto [loss, right] = run_batch(slot(true, end - begin), data, order, begin, end, true);
+    Slot* plan = nullptr;
+    try {
+      plan = &slot(true, end - begin);
+    } catch (const Error& e) {
+      if (end - begin != 1) throw;
+      throw Error(e.message() + fmt::format(" (the last batch holds 1 of the {} samples: a --batch-size that leaves "
+                                            "more avoids it)",
+                                            n),
+                  e.where());
+    }
+    auto [loss, right] = run_batch(*plan, data, order, begin, end, true);
     loss_sum += loss * static_cast<double>(end - begin);
     correct += right;
     if (on_step) on_step({epoch_, step + 1, steps, loss, end, n, seconds_since(start)});
