@@ -14,9 +14,19 @@ namespace {
 constexpr int64_t kParallelWork = 1 << 16;
 
 // x is (rows, in), W is (out, in); sums in double, like the other naive kernels.
+struct LinearState final : KernelState {
+  std::vector<float> transposed;  // the weight as (in, out), refreshed by every forward
+};
+
 class NaiveLinear final : public Kernel {
  public:
   NaiveLinear(int64_t rows, int64_t in, int64_t out, bool bias) : rows_(rows), in_(in), out_(out), bias_(bias) {}
+
+  std::unique_ptr<KernelState> make_state() const override {
+    auto state = std::make_unique<LinearState>();
+    state->transposed.resize(static_cast<size_t>(in_ * out_));
+    return state;
+  }
 
   void forward(const ForwardArgs& args) const override {
     const float* x = args.inputs[0].f32();
@@ -25,8 +35,9 @@ class NaiveLinear final : public Kernel {
     float* y = args.outputs[0].f32();
     const int64_t rows = rows_, in = in_, out = out_;
     // W transposed to (in, out), so the inner loop runs over independent
-    // outputs and vectorises (a dot product's single sum would not).
-    std::vector<float> wt(static_cast<size_t>(in * out));
+    // outputs and vectorises (a dot product's single sum would not). The
+    // buffer lives in the state: a forward allocates nothing of this size.
+    std::vector<float>& wt = static_cast<LinearState*>(args.state)->transposed;
     for (int64_t o = 0; o < out; ++o)
       for (int64_t k = 0; k < in; ++k) wt[k * out + o] = w[o * in + k];
 #pragma omp parallel if (rows * in * out > kParallelWork)
