@@ -1,4 +1,5 @@
-// BatchNorm2d: per-channel normalisation over (N, H, W), as torch.nn.BatchNorm2d.
+// BatchNorm1d and BatchNorm2d: per-channel normalisation over every axis but
+// the channel's, as torch.nn.BatchNorm1d/2d.
 //
 // Parameters, in state_dict order: weight, bias (affine), running_mean,
 // running_var, num_batches_tracked (track_running_stats; buffers, not
@@ -144,9 +145,11 @@ class BatchNormKernel final : public Kernel {
   int64_t batch_, plane_;
 };
 
-class BatchNorm2d final : public Op {
+// BatchNorm1d ((N, C) or (N, C, L)) and BatchNorm2d ((N, C, H, W)): one
+// computation over (batch, channel, plane) with plane 1, L or H*W.
+class BatchNorm final : public Op {
  public:
-  explicit BatchNorm2d(const Attrs& attrs) {
+  BatchNorm(const Attrs& attrs, int spatial) : spatial_(spatial) {
     config_.channels = attrs.integer("num_features");
     config_.eps = attrs.number("eps");
     if (!attrs.is_null("momentum")) config_.momentum = attrs.number("momentum");
@@ -173,17 +176,19 @@ class BatchNorm2d final : public Op {
 
   std::vector<TensorDesc> infer(const std::vector<TensorDesc>& inputs) const override {
     const Shape& shape = inputs[0].shape;
-    check(shape.size() == 4, "expected 4D input (got {}D input)", shape.size());
+    if (spatial_ == 2) check(shape.size() == 4, "expected 4D input (got {}D input)", shape.size());
+    else check(shape.size() == 2 || shape.size() == 3, "expected 2D or 3D input (got {}D input)", shape.size());
     check(inputs[0].dtype == DType::Float32, "batch_norm: expected a float32 input, but got {}",
           dtype_name(inputs[0].dtype));
-    check(shape[1] == config_.channels, "BatchNorm2d has num_features={}, but the input {} has {} channels",
-          config_.channels, to_string(shape), shape[1]);
+    check(shape[1] == config_.channels, "BatchNorm{}d has num_features={}, but the input {} has {} channels",
+          spatial_, config_.channels, to_string(shape), shape[1]);
     return {inputs[0]};
   }
 
   std::unique_ptr<Kernel> make_kernel(const KernelConfig& config) const override {
     const Shape& shape = config.inputs[0].shape;
-    const int64_t plane = shape[2] * shape[3];
+    int64_t plane = 1;
+    for (size_t d = 2; d < shape.size(); ++d) plane *= shape[d];
     if (config.training || !config_.track)
       check(shape[0] * plane > 1, "Expected more than 1 value per channel when training, got input size {}",
             to_string(shape));
@@ -192,24 +197,30 @@ class BatchNorm2d final : public Op {
 
  private:
   Config config_;
+  int spatial_;
 };
+
+std::vector<AttrSpec> batch_norm_attrs() {
+  return {{"num_features", AttrType::Int, "", "C, the number of channels"},
+          {"eps", AttrType::Float, "1e-05", "added to the variance for numerical stability"},
+          {"momentum", AttrType::Float, "0.1",
+           "weight of the new batch in the running statistics; null: a cumulative average",
+           {},
+           true},
+          {"affine", AttrType::Bool, "true", "learn a per-channel scale (weight) and shift (bias)"},
+          {"track_running_stats", AttrType::Bool, "true",
+           "keep running statistics for evaluation mode; false: always use batch statistics"}};
+}
 
 }  // namespace
 
 void register_norm_ops(Registry& registry) {
+  registry.add({"BatchNorm1d", "norm", "per-channel batch normalisation of (N, C) or (N, C, L) inputs", 0,
+                batch_norm_attrs(), {{"input", "(N, C) or (N, C, L) float32"}}, {"output"},
+                [](const Attrs& attrs) { return std::make_unique<BatchNorm>(attrs, 1); }});
   registry.add({"BatchNorm2d", "norm", "per-channel batch normalisation of (N, C, H, W) inputs", 0,
-                {{"num_features", AttrType::Int, "", "C, the number of channels"},
-                 {"eps", AttrType::Float, "1e-05", "added to the variance for numerical stability"},
-                 {"momentum", AttrType::Float, "0.1",
-                  "weight of the new batch in the running statistics; null: a cumulative average",
-                  {},
-                  true},
-                 {"affine", AttrType::Bool, "true", "learn a per-channel scale (weight) and shift (bias)"},
-                 {"track_running_stats", AttrType::Bool, "true",
-                  "keep running statistics for evaluation mode; false: always use batch statistics"}},
-                {{"input", "(N, C, H, W) float32"}},
-                {"output"},
-                [](const Attrs& attrs) { return std::make_unique<BatchNorm2d>(attrs); }});
+                batch_norm_attrs(), {{"input", "(N, C, H, W) float32"}}, {"output"},
+                [](const Attrs& attrs) { return std::make_unique<BatchNorm>(attrs, 2); }});
 }
 
 }  // namespace mininn

@@ -5,7 +5,7 @@
 
 Three kinds of reference, each a folder of .npy files (and a model.json):
 
-  batchnorm/   BatchNorm2d in training mode: the output and the gradients of
+  batchnorm/   BatchNorm1d/2d in training mode: the output and the gradients of
                one forward/backward, then the running statistics and
                num_batches_tracked after three forwards (momentum 0.1 and
                momentum None, the cumulative average).
@@ -50,14 +50,16 @@ def save(folder, name, array):
 
 def batchnorm(out):
     rng = np.random.default_rng(1)
-    for name, momentum in (("momentum", 0.1), ("cumulative", None)):
+    for name, op, shape, momentum in (("momentum", "BatchNorm2d", (4, 3, 5, 6), 0.1),
+                                      ("cumulative", "BatchNorm2d", (4, 3, 5, 6), None),
+                                      ("1d", "BatchNorm1d", (10, 3), 0.1), ("1d_sequence", "BatchNorm1d", (4, 3, 7), 0.3)):
         folder = os.path.join(out, "batchnorm", name)
         os.makedirs(folder)
-        x = rng.standard_normal((4, 3, 5, 6)).astype(np.float32) * 2 + 0.5
+        x = rng.standard_normal(shape).astype(np.float32) * 2 + 0.5
         g = rng.standard_normal(x.shape).astype(np.float32)
         w = (rng.standard_normal(3) + 1).astype(np.float32)
         b = rng.standard_normal(3).astype(np.float32)
-        bn = nn.BatchNorm2d(3, momentum=momentum).double()
+        bn = getattr(nn, op)(3, momentum=momentum).double()
         bn.weight.data = torch.from_numpy(w).double()
         bn.bias.data = torch.from_numpy(b).double()
         bn.train()
@@ -78,9 +80,8 @@ def batchnorm(out):
         save(folder, "running_mean_3", bn.running_mean.numpy().astype(np.float32))
         save(folder, "running_var_3", bn.running_var.numpy().astype(np.float32))
         save(folder, "num_batches_tracked", np.array(int(bn.num_batches_tracked), dtype=np.int64))
-        attrs = {"num_features": 3, "momentum": momentum}
         with open(os.path.join(folder, "attrs.json"), "w") as f:
-            json.dump(attrs, f)
+            json.dump({"op": op, "attrs": {"num_features": 3, "momentum": momentum}}, f)
 
 
 def dropout(out):

@@ -59,11 +59,12 @@ std::shared_ptr<const Graph> one_node(const std::string& op, const json& attrs, 
 }
 
 TEST(TrainingMode, BatchNormUsesBatchStatisticsAndUpdatesRunningStatistics) {
-  for (const char* name : {"momentum", "cumulative"}) {
+  for (const char* name : {"momentum", "cumulative", "1d", "1d_sequence"}) {
     SCOPED_TRACE(name);
     const fs::path folder = kCases / "batchnorm" / name;
     Tensor x = load(folder, "x");
-    auto graph = one_node("BatchNorm2d", read_json(folder / "attrs.json"), x.shape(),
+    json setting = read_json(folder / "attrs.json");
+    auto graph = one_node(setting["op"], setting["attrs"], x.shape(),
                           {{"weight", {{"npy", "weight.npy"}}}, {"bias", {{"npy", "bias.npy"}}}}, folder);
     CompiledGraph plan(graph, {x.shape()}, {Backend::Auto, true, true});
     Execution run(plan);
