@@ -1,6 +1,6 @@
 // Finite-difference checks of the training ops' backward (gradcheck.h):
 // activations, (log-)softmax, Flatten, Linear, Dropout (evaluation),
-// BatchNorm2d with batch statistics, and the two losses.
+// BatchNorm1d/2d with batch statistics, and the two losses.
 #include "gradcheck.h"
 
 #include <gtest/gtest.h>
@@ -68,6 +68,12 @@ TEST(GradCheckNorm, BatchNormWithBatchStatistics) {
                     .inputs = {normal({3, 2, 2, 2})},
                     .eps = 1e-3,
                     .atol = 2e-3});
+  for (Shape shape : {Shape{5, 3}, Shape{2, 3, 4}})
+    expect_gradients({.op = "BatchNorm1d",
+                      .attrs = {{"num_features", 3}, {"track_running_stats", false}},
+                      .inputs = {normal(shape)},
+                      .eps = 1e-3,
+                      .atol = 2e-3});
 }
 
 TEST(GradCheckLoss, CrossEntropyWithEveryReductionSmoothingAndIgnoredTargets) {
