@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <tuple>
 
 namespace mininn {
 namespace {
@@ -231,7 +232,8 @@ std::pair<std::string, std::string> split_parameter(std::string_view name) {
 
 ModelBuilder& ModelBuilder::parameter(std::string_view name, const Tensor& values) {
   api::guarded([&] {
-    auto [node, param] = split_parameter(name);
+    std::string node, param;  // not a structured binding: clang 14 cannot capture one in a lambda
+    std::tie(node, param) = split_parameter(name);
     check(values.defined(), "parameter('{}'): the tensor is empty", name);
     std::erase_if(impl_->params, [&](const Impl::ParamEntry& p) { return p.node == node && p.param == param; });
     impl_->params.push_back({node, param, values.clone(), {}, {}});
@@ -241,7 +243,8 @@ ModelBuilder& ModelBuilder::parameter(std::string_view name, const Tensor& value
 
 ModelBuilder& ModelBuilder::init(std::string_view parameter, std::string function, Attributes arguments) {
   api::guarded([&] {
-    auto [node, param] = split_parameter(parameter);
+    std::string node, param;  // not a structured binding: clang 14 cannot capture one in a lambda
+    std::tie(node, param) = split_parameter(parameter);
     std::erase_if(impl_->params, [&](const Impl::ParamEntry& p) { return p.node == node && p.param == param; });
     impl_->params.push_back({node, param, std::nullopt, std::move(function), std::move(arguments)});
   });
