@@ -69,7 +69,8 @@ class SoftmaxKernel final : public Kernel {
     const float* y = args.outputs[0].f32();
     const float* g = args.grad_outputs[0].f32();
     float* dx = args.grad_inputs[0].f32();
-    const auto [outer, size, inner] = layout_;
+    // Plain copies, not a structured binding: clang 14 cannot use one inside an OpenMP region.
+    const int64_t outer = layout_.outer, size = layout_.size, inner = layout_.inner;
     const bool log = log_;
 #pragma omp parallel for collapse(2) schedule(static) if (outer * inner * size > kParallelThreshold)
     for (int64_t o = 0; o < outer; ++o)
