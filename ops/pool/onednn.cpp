@@ -25,12 +25,35 @@
 namespace mininn::pool::onednn {
 namespace detail {
 
-// Canonical (D, H, W) geometry -> oneDNN's arrays over the last `rank` axes.
-Problem problem_of(const Geometry& g, int rank, int64_t batch, int64_t channels, algorithm kind) {
+namespace {
+
+// Splits `count` planes into (channels, rows) for the rows view of a 1-d
+// pool: rows >= 2 and channels a multiple of 16 if possible, else >= 4;
+// {count, 1} when no such split exists.
+std::pair<int64_t, int64_t> rows_split(int64_t count) {
+  for (int64_t rows = 2; rows <= count / 16; ++rows)
+    if (count % rows == 0 && (count / rows) % 16 == 0) return {count / rows, rows};
+  for (int64_t rows = 2; rows <= count / 4; ++rows)
+    if (count % rows == 0) return {count / rows, rows};
+  return {count, 1};
+}
+
+}  // namespace
+
+Problem problem_of(const Geometry& g, int rank, int64_t count, algorithm kind) {
   Problem p;
   p.kind = kind;
-  p.src = {batch, channels};
-  p.dst = {batch, channels};
+  p.src = {1, count};
+  p.dst = {1, count};
+  if (rank == 1) {
+    auto [channels, rows] = rows_split(count);
+    if (rows > 1) {
+      p.src = {1, channels, rows};
+      p.dst = {1, channels, rows};
+      p.kernel = p.strides = {1};
+      p.dilation = p.pad_l = p.pad_r = {0};
+    }
+  }
   for (int i = 3 - rank; i < 3; ++i) {
     const Axis& a = g.axes[i];
     p.src.push_back(a.in);
@@ -253,7 +276,6 @@ std::unique_ptr<Kernel> build_avg(const Geometry& g, int rank, const AvgOptions&
       return nullptr;
     }
   }
-  Layout layout = split(config.inputs[0].shape, rank);
   const bool include = options.count_include_pad || options.divisor_override;
   std::array<int64_t, 3> pad = {0, 0, 0};
   Problem p;
@@ -268,11 +290,11 @@ std::unique_ptr<Kernel> build_avg(const Geometry& g, int rank, const AvgOptions&
       a.in += 2 * a.pad;
       a.pad = 0;
     }
-    p = problem_of(padded, rank, layout.batch, layout.channels, algorithm::pooling_avg_exclude_padding);
+    p = problem_of(padded, rank, g.planes, algorithm::pooling_avg_exclude_padding);
   } else {
     algorithm kind =
         include && any_pad ? algorithm::pooling_avg_include_padding : algorithm::pooling_avg_exclude_padding;
-    p = problem_of(g, rank, layout.batch, layout.channels, kind);
+    p = problem_of(g, rank, g.planes, kind);
   }
   Primitives prims;
   if (!prims.build(p, config.needs_backward, config.needs_backward, config.backend, why)) return nullptr;

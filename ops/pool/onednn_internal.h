@@ -24,12 +24,17 @@ inline const char* kReferenceWhy = "oneDNN 2.6 has only its scalar reference ker
 // The primitive a pool becomes: what oneDNN is asked to compute.
 struct Problem {
   algorithm kind = algorithm::pooling_max;
-  Dims src, dst;  // {N, C, *spatial}
+  Dims src, dst;  // {1, planes, *spatial}, or the rows view of a 1-d pool
   Dims kernel, strides, dilation, pad_l, pad_r;
 };
 
-// Canonical (D, H, W) geometry -> oneDNN's arrays over the last `rank` axes.
-Problem problem_of(const Geometry& g, int rank, int64_t batch, int64_t channels, algorithm kind);
+// The pool of `g` (spatial rank `rank`) over `count` consecutive planes.
+// oneDNN sees the planes as channels of one image: plain NCHW puts (n, c)
+// planes one after the other either way. A 1-d pool is handed over as a 2-d
+// pool over rows of planes with a kernel of height 1 (same memory, same
+// taps), because oneDNN 2.6 runs 1-d pooling on a plain layout in a scalar
+// loop (simple_nchw) and 2-d pooling in its JIT kernels, ~3x faster.
+Problem problem_of(const Geometry& g, int rank, int64_t count, algorithm kind);
 
 // The forward primitive descriptor of `p` over plain layouts (user scratchpad).
 pooling_v2_forward::primitive_desc pooling_forward_pd(const Problem& p, bool training);

@@ -54,8 +54,9 @@ struct MaxState final : KernelState {
 
 class MaxPoolKernel final : public Kernel {
  public:
-  MaxPoolKernel(const Geometry& geometry, bool returns_indices, bool needs_backward, Primitives primitives)
+  MaxPoolKernel(const Geometry& geometry, int rank, bool returns_indices, bool needs_backward, Primitives primitives)
       : geometry_(geometry),
+        rank_(rank),
         returns_indices_(returns_indices),
         needs_backward_(needs_backward),
         prims_(std::move(primitives)) {
@@ -121,7 +122,8 @@ class MaxPoolKernel final : public Kernel {
     if (chunks_ == 1) {
       run_chunk(state, at, 0, 0, true);
     } else {
-      const int threads = std::min({static_cast<int>(state.main.size()), static_cast<int>(chunks_), omp_get_max_threads()});
+      const int threads =
+          std::min({static_cast<int>(state.main.size()), static_cast<int>(chunks_), omp_get_max_threads()});
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
       for (int64_t c = 0; c < chunks_; ++c) run_chunk(state, at, c, omp_get_thread_num(), false);
     }
@@ -160,9 +162,7 @@ class MaxPoolKernel final : public Kernel {
   };
 
   PlaneForward plane_forward(int64_t planes) {
-    Problem p = prims_.problem;
-    p.src[0] = p.dst[0] = 1;
-    p.src[1] = p.dst[1] = planes;
+    Problem p = problem_of(geometry_, rank_, planes, algorithm::pooling_max);
     PlaneForward f;
     f.planes = planes;
     f.pd = pooling_forward_pd(p, keeps_workspace());
@@ -293,6 +293,7 @@ class MaxPoolKernel final : public Kernel {
   }
 
   Geometry geometry_;  // sliding-window geometry of what oneDNN computes
+  int rank_;
   bool returns_indices_, needs_backward_;
   Primitives prims_;  // the whole tensor's: backward, and the forward pd it needs as a hint
   PlaneForward main_, tail_;
@@ -305,16 +306,15 @@ class MaxPoolKernel final : public Kernel {
 
 std::unique_ptr<Kernel> build_max(const Geometry& g, int rank, bool returns_indices, const KernelConfig& config,
                                   std::string& why) {
-  Layout layout = split(config.inputs[0].shape, rank);
   if (g.planes == 0) {
     why = "empty input (batch 0): nothing to compute";
     return nullptr;
   }
-  Problem p = problem_of(g, rank, layout.batch, layout.channels, algorithm::pooling_max);
+  Problem p = problem_of(g, rank, g.planes, algorithm::pooling_max);
   const bool workspace = returns_indices || config.needs_backward;
   Primitives prims;
   if (!prims.build(p, workspace, config.needs_backward, config.backend, why, false)) return nullptr;
-  auto kernel = std::make_unique<MaxPoolKernel>(g, returns_indices, config.needs_backward, std::move(prims));
+  auto kernel = std::make_unique<MaxPoolKernel>(g, rank, returns_indices, config.needs_backward, std::move(prims));
   try {
     kernel->build();
   } catch (const dnnl::error& e) {
