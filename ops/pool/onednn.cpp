@@ -154,9 +154,8 @@ class AvgPoolKernel final : public Kernel {
  public:
   // `pad`: the zeros the input is padded with before oneDNN sees it, per
   // canonical axis (0 when oneDNN's own padding rules give PyTorch's divisor).
-  AvgPoolKernel(const Geometry& geometry, int rank, std::array<int64_t, 3> pad, Primitives primitives,
-                AvgFallback fallback)
-      : geometry_(geometry), rank_(rank), pad_(pad), prims_(std::move(primitives)), fallback_(std::move(fallback)) {
+  AvgPoolKernel(const Geometry& geometry, std::array<int64_t, 3> pad, Primitives primitives, AvgFallback fallback)
+      : geometry_(geometry), pad_(pad), prims_(std::move(primitives)), fallback_(std::move(fallback)) {
     prims_.describe(dispatch);
     for (int64_t p : pad_) padded_ = padded_ || p > 0;
   }
@@ -249,7 +248,6 @@ class AvgPoolKernel final : public Kernel {
   void copy_from_padded(const float* padded, float* gx) const { copy_rows<false>(padded, gx); }
 
   Geometry geometry_;  // the node's sliding geometry (unpadded input)
-  int rank_;
   std::array<int64_t, 3> pad_;
   bool padded_ = false;
   Primitives prims_;
@@ -298,8 +296,7 @@ std::unique_ptr<Kernel> build_avg(const Geometry& g, int rank, const AvgOptions&
   }
   Primitives prims;
   if (!prims.build(p, config.needs_backward, config.needs_backward, config.backend, why)) return nullptr;
-  return std::make_unique<AvgPoolKernel>(g, rank, pad, std::move(prims),
-                                         AvgFallback{naive_geometry, adaptive, options});
+  return std::make_unique<AvgPoolKernel>(g, pad, std::move(prims), AvgFallback{naive_geometry, adaptive, options});
 }
 
 }  // namespace
