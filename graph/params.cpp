@@ -184,16 +184,21 @@ void load_parameters(Graph& graph, const ModelSpec& spec) {
       }
       int id = node.params[std::find(names.begin(), names.end(), key) - names.begin()];
       given.insert(id);
-      Parameter& param = graph.params[id];
-      if (param.tensor.dtype() != DType::Float32 && !entry.contains("npy"))
+      if (graph.params[id].tensor.dtype() != DType::Float32 && !entry.contains("npy"))
         throw Error(fmt::format("'{}' is an int64 buffer: give it with \"npy\" or the weights file", key), where);
+    }
+    // Init specs draw in the op's parameter order (weight before bias), not
+    // in the JSON object's key order, which the parser does not keep.
+    for (size_t i = 0; i < decls.size(); ++i) {
+      if (!ns.params.contains(decls[i].name) || !ns.params[decls[i].name].contains("init")) continue;
+      const json& entry = ns.params[decls[i].name];
+      std::string path = ns.path + ".params." + decls[i].name;
+      Parameter& param = graph.params[node.params[i]];
       try {
-        if (entry.contains("init")) {
-          apply_init(entry, param.tensor, generator, path);
-          param.source = "init " + entry["init"].dump();
-        }
+        apply_init(entry, param.tensor, generator, path);
+        param.source = "init " + entry["init"].dump();
       } catch (const Error& e) {
-        throw e.in(where);
+        throw e.in({path, node.name, node.schema->name});
       }
     }
   }

@@ -206,3 +206,22 @@ TEST(Loader, MissingFile) {
 
 }  // namespace
 }  // namespace mininn
+
+namespace mininn {
+namespace {
+
+TEST(Loader, InitSpecsDrawInParameterOrderNotKeyOrder) {
+  auto conv = [](const std::string& params) {
+    return one_node(R"({"name": "c", "op": "Conv2d", "inputs": ["x"], "outputs": ["y"],
+                        "attrs": {"in_channels": 1, "out_channels": 2, "kernel_size": 2}, "params": )" + params + "}");
+  };
+  Graph weight_only = parse_model(conv(R"({"weight": {"init": "normal"}})"), "m.json", ".");
+  Graph both = parse_model(conv(R"({"bias": {"init": "normal"}, "weight": {"init": "normal"}})"), "m.json", ".");
+  const Tensor &a = weight_only.params[0].tensor, &b = both.params[0].tensor;
+  ASSERT_EQ(a.numel(), b.numel());
+  for (int64_t i = 0; i < a.numel(); ++i) EXPECT_EQ(a.f32()[i], b.f32()[i]) << i;
+  EXPECT_NE(both.params[1].tensor.f32()[0], weight_only.params[1].tensor.f32()[0]);  // the bias did draw
+}
+
+}  // namespace
+}  // namespace mininn
