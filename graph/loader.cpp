@@ -341,17 +341,19 @@ Graph parse_model(const std::string& text, const std::string& source, const std:
       if (depth > kMaxJsonDepth) throw Error(fmt::format("{}: JSON nested deeper than {} levels", source, kMaxJsonDepth));
       return true;
     });
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     // nlohmann's message starts "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
-    // The message quotes the offending input: escape what may not be
-    // printable UTF-8, so the one error line stays readable.
+    // — or, for a number no double can hold, "[json.exception.out_of_range.406]
+    // number overflow parsing '1e999'", not a parse_error. The message quotes
+    // the offending input: escape what may not be printable UTF-8, so the one
+    // error line stays readable.
     std::string what;
     for (unsigned char c : std::string(e.what())) {
       if (c >= 0x20 && c < 0x7f) what += static_cast<char>(c);
       else what += fmt::format("\\x{:02x}", c);
     }
-    size_t at = what.find("parse error");
-    throw Error(fmt::format("{}: invalid JSON: {}", source, at == std::string::npos ? what : what.substr(at)));
+    size_t at = what.find("] ");
+    throw Error(fmt::format("{}: invalid JSON: {}", source, at == std::string::npos ? what : what.substr(at + 2)));
   }
   try {
     return build_graph(parse_model_spec(document, source, base_dir));
