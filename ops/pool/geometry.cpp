@@ -9,19 +9,36 @@
 namespace mininn::pool {
 namespace {
 
-int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
+// Attributes come from the model file, so every intermediate of the window
+// arithmetic is computed in 128 bits (int64 attributes cannot overflow it)
+// and a result outside int64 is an error, never a wrapped size.
+using Wide = __int128;
+
+int64_t narrow(Wide value, const char* what) {
+  if (value > INT64_MAX || value < INT64_MIN) fail("{} overflows int64: the window attributes are too large", what);
+  return static_cast<int64_t>(value);
+}
+
+Wide floor_div(Wide a, Wide b) {
+  Wide q = a / b;
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
 }  // namespace
 
 int64_t output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation, bool ceil_mode) {
-  int64_t span = dilation * (kernel - 1) + 1;
-  int64_t out = floor_div(in + 2 * pad - span + (ceil_mode ? stride - 1 : 0), stride) + 1;
+  check(stride != 0, "stride should not be zero");  // callers check first, with their op's message
+  Wide span = Wide(dilation) * (Wide(kernel) - 1) + 1;
+  // Kernels add and subtract starts, spans and padded sizes in int64: with
+  // each at most 2^62, no sum of two can wrap.
+  constexpr Wide kLargest = Wide(1) << 62;
+  if (span > kLargest || Wide(in) + 2 * Wide(pad) > kLargest)
+    fail("the window (kernel_size {}, dilation {}) or the padded input (size {}, padding {}) spans more than 2^62",
+         kernel, dilation, in, pad);
+  Wide out = floor_div(Wide(in) + 2 * Wide(pad) - span + (ceil_mode ? Wide(stride) - 1 : 0), stride) + 1;
   // The last window must start inside the input or its left padding.
-  if (ceil_mode && (out - 1) * stride >= in + pad) --out;
-  return out;
+  if (ceil_mode && (out - 1) * stride >= Wide(in) + pad) --out;
+  return narrow(out, "the pooling output size");
 }
 
 int64_t fractional_start(int64_t i, float sample, int64_t in, int64_t out, int64_t kernel) {
@@ -31,7 +48,7 @@ int64_t fractional_start(int64_t i, float sample, int64_t in, int64_t out, int64
 }
 
 int64_t unpool_default_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad) {
-  return (in - 1) * stride + kernel - 2 * pad;
+  return narrow((Wide(in) - 1) * stride + kernel - 2 * Wide(pad), "the unpooling output size");
 }
 
 int64_t Axis::right_pad() const {
