@@ -76,7 +76,7 @@ class Conv2d final : public Op {
       if (same && (stride_[0] != 1 || stride_[1] != 1))
         throw attrs.error("padding", "padding='same' is not supported for strided convolutions");
       for (int i = 0; i < 2; ++i) {
-        int64_t total = same ? dilation_[i] * (kernel_[i] - 1) : 0;
+        int64_t total = same ? checked_mul(dilation_[i], kernel_[i] - 1, "padding='same'") : 0;
         pad_before_[i] = total / 2;  // the odd cell goes after, as PyTorch does
         pad_after_[i] = total - total / 2;
       }
@@ -90,7 +90,9 @@ class Conv2d final : public Op {
   }
 
   std::vector<ParamDecl> params() const override {
-    int64_t fan_in = in_channels_ / groups_ * kernel_[0] * kernel_[1];
+    // Checked: the attributes come from the model file (a hostile kernel_size
+    // must be an error, not an overflow).
+    int64_t fan_in = checked_mul(checked_mul(in_channels_ / groups_, kernel_[0], "fan_in"), kernel_[1], "fan_in");
     std::vector<ParamDecl> out = {
         {"weight", {out_channels_, in_channels_ / groups_, kernel_[0], kernel_[1]},
          {DefaultInit::Uniform, default_weight_bound(fan_in)}}};
@@ -123,13 +125,20 @@ class Conv2d final : public Op {
                            "{} on a dimension of size {})",
               pad, size);
     }
-    Geometry g = geometry(shape);
-    int64_t padded_h = g.in_h + g.pad_top + g.pad_bottom, padded_w = g.in_w + g.pad_left + g.pad_right;
-    int64_t span_h = dilation_[0] * (kernel_[0] - 1) + 1, span_w = dilation_[1] * (kernel_[1] - 1) + 1;
+    // In 128 bits: padding, kernel_size and dilation may be anything a
+    // model file says, and int64 arithmetic on them could wrap.
+    using Wide = __int128;
+    Wide padded_h = Wide(batched[2]) + pad_before_[0] + pad_after_[0];
+    Wide padded_w = Wide(batched[3]) + pad_before_[1] + pad_after_[1];
+    Wide span_h = Wide(dilation_[0]) * (kernel_[0] - 1) + 1, span_w = Wide(dilation_[1]) * (kernel_[1] - 1) + 1;
+    auto clamp64 = [](Wide v) { return static_cast<int64_t>(v > INT64_MAX ? Wide(INT64_MAX) : v); };
+    check(padded_h - span_h < INT64_MAX && padded_w - span_w < INT64_MAX,
+          "conv2d: the output size overflows int64 (padding {} and {})", pad_before_[0], pad_before_[1]);
     check(padded_h >= span_h && padded_w >= span_w,
           "Calculated padded input size per channel: ({} x {}). Kernel size: ({} x {}). Kernel size can't be greater "
           "than actual input size",
-          padded_h, padded_w, span_h, span_w);
+          clamp64(padded_h), clamp64(padded_w), clamp64(span_h), clamp64(span_w));
+    Geometry g = geometry(shape);
     Shape out = shape;
     out[out.size() - 3] = out_channels_;
     out[out.size() - 2] = g.out_h;
@@ -166,9 +175,10 @@ class Conv2d final : public Op {
     g.pad_right = pad_after_[1];
     g.mode = mode_;
     auto out_size = [](int64_t in, int64_t before, int64_t after, int64_t k, int64_t s, int64_t d) {
-      int64_t span = d * (k - 1) + 1;
-      int64_t padded = in + before + after;
-      return padded < span ? 0 : (padded - span) / s + 1;
+      // Wide for the same reason as in infer, which has checked the result fits.
+      __int128 span = __int128(d) * (k - 1) + 1;
+      __int128 padded = __int128(in) + before + after;
+      return padded < span ? int64_t{0} : static_cast<int64_t>((padded - span) / s + 1);
     };
     g.out_h = out_size(g.in_h, g.pad_top, g.pad_bottom, g.kernel_h, g.stride_h, g.dilation_h);
     g.out_w = out_size(g.in_w, g.pad_left, g.pad_right, g.kernel_w, g.stride_w, g.dilation_w);
