@@ -13,7 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static_assert(std::endian::native == std::endian::little, "npy I/O assumes a little-endian host");
 
@@ -304,10 +306,21 @@ class MemorySource : public ByteSource {
 
 class FileSource : public ByteSource {
  public:
-  explicit FileSource(const std::string& path) : file_(std::fopen(path.c_str(), "rb"), &std::fclose) {
-    check(file_ != nullptr, "cannot open file: {}", std::strerror(errno));
+  explicit FileSource(const std::string& path) : file_(nullptr, &std::fclose) {
+    // Opened without blocking, so that a FIFO named by a model cannot hang
+    // the loader before the regular-file check refuses it.
+    int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    check(fd >= 0, "cannot open file: {}", std::strerror(errno));
     struct stat info {};
-    check(::fstat(fileno(file_.get()), &info) == 0 && S_ISREG(info.st_mode), "not a regular file");
+    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+      ::close(fd);
+      fail("not a regular file");
+    }
+    file_.reset(::fdopen(fd, "rb"));
+    if (!file_) {
+      ::close(fd);
+      fail("cannot open file: {}", std::strerror(errno));
+    }
     size_ = static_cast<size_t>(info.st_size);
   }
   size_t size() const override { return size_; }
