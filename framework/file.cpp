@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <utility>
+
+#include <fmt/format.h>
 
 #include <unistd.h>
 
@@ -28,23 +31,48 @@ std::string read_file(const std::string& path, size_t max_bytes) {
   return bytes;
 }
 
-void write_file_atomically(const std::string& path, std::string_view bytes) {
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   std::random_device entropy;
-  std::string temp = path + ".tmp-" + std::to_string(entropy()) + std::to_string(::getpid());
-  FILE* file = std::fopen(temp.c_str(), "wb");
-  if (!file) fail("{}: cannot write: {}", path, std::strerror(errno));
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
-  ok = (std::fflush(file) == 0) && ok;
-  ok = (std::fclose(file) == 0) && ok;
-  if (!ok) {
-    std::remove(temp.c_str());
-    fail("{}: writing failed: {}", path, std::strerror(errno));
+  temp_ = fmt::format("{}.tmp-{:08x}{}", path_, entropy(), ::getpid());
+  file_ = std::fopen(temp_.c_str(), "wbx");  // x: never reuse someone else's file
+  if (!file_) fail("{}: cannot write: {}", path_, std::strerror(errno));
+}
+
+AtomicFile::~AtomicFile() {
+  if (!file_) return;
+  std::fclose(file_);
+  std::remove(temp_.c_str());
+}
+
+void AtomicFile::write(std::string_view bytes) {
+  check(file_ != nullptr, "{}: write after commit", path_);
+  if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size())
+    fail("{}: writing failed: {}", path_, std::strerror(errno));
+}
+
+void AtomicFile::commit() {
+  check(file_ != nullptr, "{}: committed twice", path_);
+  // On disk before the rename, so that even a power cut leaves the old file
+  // or the whole new one.
+  int error = 0;
+  if (std::fflush(file_) != 0 || ::fsync(fileno(file_)) != 0) error = errno;
+  if (std::fclose(file_) != 0 && !error) error = errno;
+  file_ = nullptr;
+  if (error) {
+    std::remove(temp_.c_str());
+    fail("{}: writing failed: {}", path_, std::strerror(error));
   }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+  if (std::rename(temp_.c_str(), path_.c_str()) != 0) {
     int saved = errno;
-    std::remove(temp.c_str());
-    fail("{}: cannot move the written file into place: {}", path, std::strerror(saved));
+    std::remove(temp_.c_str());
+    fail("{}: cannot move the written file into place: {}", path_, std::strerror(saved));
   }
+}
+
+void write_file_atomically(const std::string& path, std::string_view bytes) {
+  AtomicFile file(path);
+  file.write(bytes);
+  file.commit();
 }
 
 float half_to_float(uint16_t bits) {
