@@ -1,5 +1,6 @@
 // mininn train: trains a classifier model on a labelled image set.
 #include "framework/error.h"
+#include "framework/file.h"
 #include "graph/training/trainer.h"
 #include "tools/commands.h"
 
@@ -7,7 +8,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <optional>
 
@@ -113,18 +113,19 @@ void train(const TrainCliOptions& o) {
              options.epochs == 1 ? "" : "s", options.seed);
   std::fflush(stdout);
 
-  std::unique_ptr<std::ofstream> log;
+  // Written under a temporary name and renamed at the end, like every output:
+  // a failed run leaves no half-written log in place of a previous one.
+  std::unique_ptr<AtomicFile> log;
   if (!o.log_csv.empty()) {
-    log = std::make_unique<std::ofstream>(o.log_csv);
-    check(static_cast<bool>(*log), "cannot write {}", o.log_csv);
-    *log << "kind,epoch,step,train_loss,val_loss,val_accuracy,seconds\n";
+    log = std::make_unique<AtomicFile>(o.log_csv);
+    log->write("kind,epoch,step,train_loss,val_loss,val_accuracy,seconds\n");
   }
   ProgressBar bar(options.epochs);
   EvalReport val;
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     EpochReport r = trainer.train_epoch(train_set, [&](const StepReport& s) {
       bar.update(s);
-      if (log) *log << fmt::format("step,{},{},{:.7g},,,{:.3f}\n", s.epoch, s.step, s.loss, s.seconds);
+      if (log) log->write(fmt::format("step,{},{},{:.7g},,,{:.3f}\n", s.epoch, s.step, s.loss, s.seconds));
     });
     bar.clear();
     val = trainer.evaluate(val_set);
@@ -133,8 +134,9 @@ void train(const TrainCliOptions& o) {
                epoch, options.epochs, r.loss, r.accuracy, val.loss, val.accuracy, r.seconds,
                static_cast<double>(r.images) / r.seconds);
     std::fflush(stdout);
-    if (log) *log << fmt::format("epoch,{},,{:.7g},{:.7g},{:.6f},{:.3f}\n", epoch, r.loss, val.loss, val.accuracy, r.seconds);
+    if (log) log->write(fmt::format("epoch,{},,{:.7g},{:.7g},{:.6f},{:.3f}\n", epoch, r.loss, val.loss, val.accuracy, r.seconds));
   }
+  if (log) log->commit();
   if (!o.save.empty()) {
     trainer.save(o.save);
     fmt::print("saved the parameters and buffers to {}\n", o.save);
