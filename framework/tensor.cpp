@@ -12,6 +12,7 @@ namespace mininn {
 namespace {
 
 std::atomic<size_t> g_max_tensor_bytes{size_t{16} << 30};
+std::atomic<size_t> g_max_graph_bytes{size_t{64} << 30};
 
 constexpr size_t kAlignment = 64;
 
@@ -23,6 +24,8 @@ void require(bool ok, DType have, DType want) {
 
 size_t max_tensor_bytes() { return g_max_tensor_bytes.load(); }
 void set_max_tensor_bytes(size_t bytes) { g_max_tensor_bytes.store(bytes); }
+size_t max_graph_bytes() { return g_max_graph_bytes.load(); }
+void set_max_graph_bytes(size_t bytes) { g_max_graph_bytes.store(bytes); }
 
 void check_tensor_bytes(const Shape& shape, DType dtype, const std::string& what) {
   int64_t bytes = checked_mul(checked_numel(shape), static_cast<int64_t>(dtype_size(dtype)), "tensor byte size");

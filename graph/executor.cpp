@@ -1,6 +1,7 @@
 #include "graph/executor.h"
 
 #include "framework/error.h"
+#include "graph/limits.h"
 
 #include <fmt/format.h>
 
@@ -64,6 +65,7 @@ CompiledGraph::CompiledGraph(std::shared_ptr<const Graph> graph, const std::vect
       }
     });
   }
+  check_compiled_bytes(g, descs_, options.backward);  // before any kernel allocates
   kernels_.resize(g.nodes.size());
   for (int n : g.schedule) {
     const Node& node = g.nodes[n];

@@ -1,6 +1,7 @@
 // JSON model → ModelSpec → Graph, with every check naming its JSON path.
 #include "framework/error.h"
 #include "framework/strings.h"
+#include "graph/limits.h"
 #include "graph/spec.h"
 
 #include <fmt/format.h>
@@ -244,6 +245,7 @@ Graph build_graph(const ModelSpec& spec) {
   schedule_nodes(graph);
   infer_shapes(graph);
   mark_requires_grad(graph);
+  check_model_bytes(graph);  // before the parameters are allocated
   load_parameters(graph, spec);
   return graph;
 }

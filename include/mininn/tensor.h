@@ -106,4 +106,11 @@ class MININN_API Tensor {
 MININN_API size_t max_tensor_bytes();
 MININN_API void set_max_tensor_bytes(size_t bytes);
 
+// The most one model or compiled graph may hold (default 64 GiB): its
+// parameters and every value (and, compiled for backward, their gradients),
+// added up from the inferred shapes when a model is loaded or compiled,
+// before any of it is allocated.
+MININN_API size_t max_graph_bytes();
+MININN_API void set_max_graph_bytes(size_t bytes);
+
 }  // namespace mininn
