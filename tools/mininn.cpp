@@ -1,5 +1,6 @@
 // mininn: run, inspect (and more) JSON-described networks.
 #include "framework/error.h"
+#include "framework/tensor.h"
 #include "tools/commands.h"
 
 #include <fmt/format.h>
@@ -7,11 +8,23 @@
 #include <cstdio>
 #include <exception>
 #include <map>
+#include <optional>
 
 int main(int argc, char** argv) {
   CLI::App app{"mininn: a small, exact deep-learning framework. Networks are JSON files whose ops and attributes "
                "are named as in torch.nn."};
   app.require_subcommand(1);
+  // Resource limits, before or after the subcommand (fallthrough), or from
+  // the environment; sizes take K, M, G suffixes (powers of 1024).
+  app.fallthrough();
+  std::optional<uint64_t> max_tensor_bytes, max_graph_bytes;
+  app.add_option("--max-tensor-bytes", max_tensor_bytes, "the largest tensor to allocate (default 16G)")
+      ->envname("MININN_MAX_TENSOR_BYTES")
+      ->transform(CLI::AsSizeValue(false));
+  app.add_option("--max-graph-bytes", max_graph_bytes,
+                 "the most one model may hold: parameters, values and gradients (default 64G)")
+      ->envname("MININN_MAX_GRAPH_BYTES")
+      ->transform(CLI::AsSizeValue(false));
   std::map<CLI::App*, mininn::cli::Runner> runners;
   for (auto add : {mininn::cli::add_run, mininn::cli::add_inspect, mininn::cli::add_dot, mininn::cli::add_ops,
                     mininn::cli::add_train}) {
@@ -29,6 +42,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s (see 'mininn --help')\n", e.what());
     return 2;
   }
+  if (max_tensor_bytes) mininn::set_max_tensor_bytes(*max_tensor_bytes);
+  if (max_graph_bytes) mininn::set_max_graph_bytes(*max_graph_bytes);
   try {
     for (auto& [command, runner] : runners)
       if (command->parsed()) runner();
