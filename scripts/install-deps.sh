@@ -17,6 +17,7 @@ if [[ "${1:-}" == "--tests" ]]; then
     libgtest-dev libgmock-dev
     python3 python3-numpy python3-torch python3-pil   # the oracle: /usr/bin/python3
     python3-sklearn                                   # the digits example's data (examples/digits)
+    clang libclang-rt-14-dev libomp-14-dev            # fuzz targets: libFuzzer, ASan/UBSan runtimes, clang's OpenMP
   )
 fi
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every test on a fresh machine: install what is missing (PyTorch included,
 # the oracle), build, run the whole suite (unit, PyTorch differential,
-# gradient checks, CLI), then the unit tests again under ASan+UBSan.
+# gradient checks, CLI), then again under ASan+UBSan, then the concurrency
+# test under ThreadSanitizer and a short run of each fuzz target
+# (scripts/test-reliability.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --tests
@@ -12,5 +14,6 @@ if [[ "${MININN_SKIP_SANITIZERS:-0}" != 1 ]]; then
   echo "test: ASan+UBSan build"
   MININN_BUILD_DIR=$build-asan scripts/build.sh -DMININN_BUILD_TESTS=ON -DMININN_SANITIZE=ON -DMININN_WERROR=ON
   ASAN_OPTIONS=detect_leaks=1 ctest --test-dir "$build-asan" --output-on-failure -L sanitize
+  scripts/test-reliability.sh "$build"
 fi
 echo "test: all passed"
