@@ -30,8 +30,11 @@ def model(name, body):
     return write(name, body if isinstance(body, str) else json.dumps(body, indent=1))
 
 
-def case(name, args, expect, status=1, writes=()):
-    cases.append({"name": name, "args": args, "expect": expect, "status": status, "writes": list(writes)})
+def case(name, args, expect, status=1, writes=(), env=None):
+    entry = {"name": name, "args": args, "expect": expect, "status": status, "writes": list(writes)}
+    if env:
+        entry["env"] = env  # environment variables for this run
+    cases.append(entry)
 
 
 def pool_model(attrs, op="MaxPool2d", shape=(1, 1, 6, 6), outputs=("y",)):
@@ -220,6 +223,41 @@ def main():
          writes=["y.npy", "grad/x.npy"])
 
     case("good_inspect", ["inspect", good], "", status=0)
+
+    # --- resource limits, and what fuzzing found ----------------------------
+    # Flags and environment variables set the limits (docs/model-format.md);
+    # a model over them is refused before anything large is allocated.
+    case("limit_graph_flag", ["run", good, "--random-inputs", "0", "--output-dir", "{out}", "--max-graph-bytes", "100"],
+         "the model needs 180 bytes, over the limit of 100 bytes per graph")
+    case("limit_graph_flag_first", ["--max-graph-bytes", "300", "run", good, "--random-inputs", "0", "--output-dir",
+                                    "{out}", "--backward"], "the compiled graph needs 360 bytes, over the limit of 300")
+    case("limit_tensor_flag", ["run", good, "--input", "x=x_6x6.npy", "--output-dir", "{out}", "--max-tensor-bytes",
+                               "100"], "over the limit of 100 bytes")
+    case("limit_tensor_env", ["run", good, "--input", "x=x_6x6.npy", "--output-dir", "{out}"],
+         "over the limit of 100 bytes", env={"MININN_MAX_TENSOR_BYTES": "100"})
+    case("limit_graph_env", ["inspect", good], "over the limit of 300 bytes per graph", env={"MININN_MAX_GRAPH_BYTES": "300"})
+    case("limit_bad_size", ["run", good, "--max-graph-bytes", "lots"], "lots", status=2)
+    big_conv = conv_model({"in_channels": 4096, "out_channels": 4096, "kernel_size": 11, "padding": 5},
+                          shape=(1, 4096, 8, 8))
+    case("limit_8gb_weight", ["run", model("weight_8gb.json", big_conv), "--random-inputs", "0", "--output-dir", "{out}",
+                              "--max-graph-bytes", "1G"], "the largest part: parameter c.weight")
+    bad_model("json_number_overflow", '{"seed": 1e999, "inputs": [], "nodes": [], "outputs": ["x"]}',
+              "invalid JSON: number overflow parsing '1e999'")
+    bad_model("pool_window_overflow", pool_model({"kernel_size": 4611686018427387903, "dilation": 4}, op="MaxPool1d",
+                                                 shape=(1, 1, 8)), "spans more than 2^62")
+    bad_model("avg_padding_overflow", pool_model({"kernel_size": 9223372036854775807, "padding": 4611686018427387903},
+                                                 op="AvgPool1d", shape=(1, 1, 8)), "spans more than 2^62")
+    bad_model("conv_padding_overflow", conv_model({"kernel_size": 1, "padding": 4611686018427387903}),
+              "overflows int64")
+    bad_model("conv_same_overflow", conv_model({"kernel_size": 4611686018427387903, "dilation": 3, "padding": "same"}),
+              "overflows int64")
+    bad_model("unpool_size_overflow", {
+        "inputs": [{"name": "x", "shape": [1, 1, 8]}, {"name": "i", "shape": [1, 1, 8], "dtype": "int64"}],
+        "nodes": [{"name": "u", "op": "MaxUnpool1d", "inputs": ["x", "i"], "outputs": ["y"],
+                   "attrs": {"kernel_size": 4611686018427387903, "stride": 4611686018427387903}}],
+        "outputs": ["y"]}, "overflows int64")
+    bad_model("adaptive_size_overflow", pool_model({"output_size": 4611686018427387903}, op="AdaptiveAvgPool2d",
+                                                   shape=(1, 1, 8, 8)), "overflows int64")
 
     # --- bad usage (exit 2) -------------------------------------------------
     case("usage_no_command", [], "", status=2)

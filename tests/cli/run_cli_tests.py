@@ -21,7 +21,9 @@ CORPUS = os.path.join(HERE, "corpus")
 def run_case(binary, case, scratch):
     out = os.path.join(scratch, case["name"])
     args = [a.replace("{out}", out) for a in case["args"]]
-    proc = subprocess.run([binary, *args], cwd=CORPUS, capture_output=True, text=True, errors="replace", timeout=120)
+    env = dict(os.environ, **case.get("env", {}))
+    proc = subprocess.run([binary, *args], cwd=CORPUS, capture_output=True, text=True, errors="replace", timeout=120,
+                          env=env)
     problems = []
     if proc.returncode < 0:
         problems.append(f"killed by {signal.Signals(-proc.returncode).name}")
