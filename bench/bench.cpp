@@ -46,9 +46,13 @@ double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Median time of `body` over at least min_runs calls, more while the budget
-// lasts, after one warm-up call.
-double median_ms(const Options& o, const std::function<void()>& body) {
+// Median and minimum time of `body` over at least min_runs calls, more
+// while the budget lasts, after one warm-up call.
+struct Timing {
+  double median = 0, min = 0;
+};
+
+Timing time_ms(const Options& o, const std::function<void()>& body) {
   body();
   std::vector<double> times;
   const double start = now_ms();
@@ -60,8 +64,10 @@ double median_ms(const Options& o, const std::function<void()>& body) {
   }
   std::sort(times.begin(), times.end());
   size_t n = times.size();
-  return n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+  return {n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2, times[0]};
 }
+
+double median_ms(const Options& o, const std::function<void()>& body) { return time_ms(o, body).median; }
 
 Tensor random_tensor(const Shape& shape, std::mt19937& rng) {
   Tensor t = Tensor::empty(shape);
@@ -98,7 +104,9 @@ json bench_case(const json& c, const Options& o) {
                 {"backward", kernel.dispatch.backward},
                 {"reason", kernel.dispatch.reason}};
     ForwardArgs fargs{node_inputs, params, outputs, state.get()};
-    row["forward_ms"] = median_ms(o, [&] { kernel.forward(fargs); });
+    Timing forward = time_ms(o, [&] { kernel.forward(fargs); });
+    row["forward_ms"] = forward.median;
+    row["forward_min_ms"] = forward.min;
     if (backward) {
       std::vector<Tensor> grad_outputs, grad_inputs, grad_params;
       for (size_t i = 0; i < node.outputs.size(); ++i) {
@@ -112,7 +120,9 @@ json bench_case(const json& c, const Options& o) {
                                   : Tensor());
       for (const Tensor& p : params) grad_params.push_back(Tensor::empty(p.shape()));
       BackwardArgs bargs{node_inputs, params, outputs, grad_outputs, grad_inputs, grad_params, state.get()};
-      row["backward_ms"] = median_ms(o, [&] { kernel.backward(bargs); });
+      Timing backward = time_ms(o, [&] { kernel.backward(bargs); });
+      row["backward_ms"] = backward.median;
+      row["backward_min_ms"] = backward.min;
     }
     result["nodes"].push_back(row);
   }
@@ -126,30 +136,57 @@ json micro(const Options& o) {
   std::vector<float> a(bytes / 4, 1.0f), b(bytes / 4, 0.0f);
   const int64_t n = static_cast<int64_t>(a.size());
   // Copy: bytes read + bytes written per second, both threads.
-  double copy_ms = median_ms(o, [&] {
+  // Bandwidths from the fastest run (what the machine can do); scans as
+  // median and fastest run.
+  double copy_ms = time_ms(o, [&] {
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; ++i) b[i] = a[i];
-  });
+                     for (int64_t i = 0; i < n; ++i) b[i] = a[i];
+                   }).min;
   out["copy_gbs"] = 2.0 * bytes / (copy_ms * 1e6);
-  double read_ms = median_ms(o, [&] {
-    volatile bool r = onednn::contains(a.data(), n, 2.0f);
-    (void)r;
-  });
+  double read_ms = time_ms(o, [&] {
+                     volatile bool r = onednn::contains(a.data(), n, 2.0f);
+                     (void)r;
+                   }).min;
   out["read_gbs"] = 1.0 * bytes / (read_ms * 1e6);
 
   // The NaN scan of a max pool's input (32x64x112x112) and the -FLT_MAX
   // scan of its output (3/2/1: 32x64x56x56).
   const int64_t input = int64_t{32} * 64 * 112 * 112, output = int64_t{32} * 64 * 56 * 56;
-  out["nan_scan_ms"] = median_ms(o, [&] {
+  Timing nan_scan = time_ms(o, [&] {
     volatile bool r = onednn::contains_nan(a.data(), input);
     (void)r;
   });
-  out["lowest_scan_ms"] = median_ms(o, [&] {
+  Timing lowest_scan = time_ms(o, [&] {
     volatile bool r = onednn::contains(a.data(), output, -FLT_MAX);
     (void)r;
   });
+  out["nan_scan_ms"] = nan_scan.median;
+  out["nan_scan_min_ms"] = nan_scan.min;
+  out["lowest_scan_ms"] = lowest_scan.median;
+  out["lowest_scan_min_ms"] = lowest_scan.min;
   out["nan_scan_elements"] = input;
   out["lowest_scan_elements"] = output;
+
+  // The bare oneDNN primitive of MaxPool2d 3/2/1 on 32x64x112x112 (no
+  // checks, no chunks, no indices): what the exactness costs on top.
+  for (bool training : {false, true}) {
+    using dnnl::memory;
+    const memory::dims src = {32, 64, 112, 112}, dst = {32, 64, 56, 56};
+    dnnl::pooling_v2_forward::desc desc(
+        training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference,
+        dnnl::algorithm::pooling_max, onednn::plain(src), onednn::plain(dst), {2, 2}, {3, 3}, {0, 0}, {1, 1}, {1, 1});
+    dnnl::pooling_v2_forward::primitive_desc pd(desc, onednn::attributes(), onednn::engine());
+    int created = 0;
+    auto pool = onednn::create<dnnl::pooling_v2_forward>(pd, created);
+    onednn::Buffer scratchpad(pd.scratchpad_desc().get_size()), workspace(pd.workspace_desc().get_size());
+    onednn::Args args = {{DNNL_ARG_SRC, memory(pd.src_desc(), onednn::engine(), a.data())},
+                         {DNNL_ARG_DST, memory(pd.dst_desc(), onednn::engine(), b.data())},
+                         {DNNL_ARG_SCRATCHPAD, onednn::over(pd.scratchpad_desc(), scratchpad)}};
+    if (training) args[DNNL_ARG_WORKSPACE] = onednn::over(pd.workspace_desc(), workspace);
+    Timing t = time_ms(o, [&] { onednn::run(pool, args); });
+    out[training ? "bare_pool_training_ms" : "bare_pool_inference_ms"] = t.median;
+    out[training ? "bare_pool_training_min_ms" : "bare_pool_inference_min_ms"] = t.min;
+  }
   return out;
 }
 

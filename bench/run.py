@@ -12,6 +12,7 @@ of each column. Needs /usr/bin/python3 (torch); run by hand, not a test.
 """
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -76,6 +77,9 @@ def cases():
         seed_case,
         single("MaxPool2d 3/2/1, 32x64x112x112", [32, 64, 112, 112], "MaxPool2d",
                lambda x: F.max_pool2d(x, 3, 2, 1), kernel_size=3, stride=2, padding=1),
+        single("MaxPool2d 3/2/1 + indices, 32x64x112x112", [32, 64, 112, 112], "MaxPool2d",
+               lambda x: F.max_pool2d(x, 3, 2, 1, return_indices=True), kernel_size=3, stride=2, padding=1,
+               return_indices=True),
         single("MaxPool2d 3/2/1, 32x64x112x112, inference", [32, 64, 112, 112], "MaxPool2d",
                lambda x: F.max_pool2d(x, 3, 2, 1), backward=False, kernel_size=3, stride=2, padding=1),
         unpool,
@@ -99,14 +103,15 @@ def cases():
     ]
 
 
-def median_ms(fn, budget_ms, min_runs=3, max_runs=50):
+def time_ms(fn, budget_ms, min_runs=3, max_runs=50):
+    """(median, minimum) in ms over at least min_runs calls after one warm-up."""
     fn()
     times, start = [], time.perf_counter()
     while len(times) < max_runs and (len(times) < min_runs or (time.perf_counter() - start) * 1e3 < budget_ms):
         t0 = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+    return statistics.median(times), min(times)
 
 
 def torch_times(case, budget_ms):
@@ -123,7 +128,7 @@ def torch_times(case, budget_ms):
             x = x.contiguous(memory_format=fmt)
         x.requires_grad_(case["backward"])
         ops = case["torch"]
-        value = {"x": x}
+        value = {case["model"]["inputs"][0]["name"]: x}
         for n in case["model"]["nodes"]:
             name = n["name"] if n["name"] in ops else "op"
             make = ops[name]
@@ -143,13 +148,15 @@ def torch_times(case, budget_ms):
                 def fwd(fn=fn, inp=inp):
                     with torch.no_grad():
                         return fn(inp)
-            row = {"forward": median_ms(fwd, budget_ms)}
+            row = {}
+            row["forward"], row["forward_min"] = time_ms(fwd, budget_ms)
             y = fn(inp)
             y0 = y[0] if isinstance(y, tuple) else y
             if case["backward"] and y0.requires_grad:
                 gy = torch.ones_like(y0)
                 wrt = [t for t in wrt if t.requires_grad]
-                row["backward"] = median_ms(lambda: torch.autograd.grad(y0, wrt, gy, retain_graph=True), budget_ms)
+                row["backward"], row["backward_min"] = time_ms(
+                    lambda: torch.autograd.grad(y0, wrt, gy, retain_graph=True), budget_ms)
             out.setdefault(n["name"], {})[layout] = row
             if len(n["outputs"]) > 1:
                 for name, v in zip(n["outputs"], y):
@@ -179,6 +186,7 @@ def main():
     parser.add_argument("--budget-ms", type=float, default=1500)
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "performance.md"))
     parser.add_argument("--only", default="", help="run only cases whose name contains this")
+    parser.add_argument("--no-naive", action="store_true", help="skip the (slow) naive kernels")
     args = parser.parse_args()
     torch.set_num_threads(2)
 
@@ -199,7 +207,7 @@ def main():
         for r in range(args.rounds):
             loads.append(os.getloadavg()[0])
             # The naive kernels are slow and steady: one round is enough.
-            backends = ["onednn", "auto"] + (["naive"] if r == 0 else [])
+            backends = ["onednn", "auto"] + (["naive"] if r == 0 and not args.no_naive else [])
             for backend in backends:
                 result = run_bench(args.build, backend, case_file, args.budget_ms)
                 for c in result["cases"]:
@@ -207,9 +215,10 @@ def main():
                         keep(c["name"], "(graph)", backend, "forward", c["graph_forward_ms"])
                     for n in c["nodes"]:
                         meta.setdefault((c["name"], n["node"]), {})[backend] = n
-                        keep(c["name"], n["node"], backend, "forward", n["forward_ms"])
-                        if "backward_ms" in n:
-                            keep(c["name"], n["node"], backend, "backward", n["backward_ms"])
+                        for direction in ("forward", "backward"):
+                            if direction + "_ms" in n:
+                                keep(c["name"], n["node"], backend, direction, n[direction + "_ms"])
+                                keep(c["name"], n["node"], backend, direction + "_min", n[direction + "_min_ms"])
                 print(f"round {r + 1}: {backend} done", file=sys.stderr)
             for c in all_cases:
                 for node_name, layouts in torch_times(c, args.budget_ms).items():
@@ -223,8 +232,9 @@ def main():
             else:
                 for k in ("copy_gbs", "read_gbs"):
                     micro["micro"][k] = max(micro["micro"][k], m["micro"][k])
-                for k in ("nan_scan_ms", "lowest_scan_ms"):
-                    micro["micro"][k] = min(micro["micro"][k], m["micro"][k])
+                for k, v in m["micro"].items():
+                    if k.endswith("_ms"):
+                        micro["micro"][k] = min(micro["micro"][k], v)
     write_report(args.out, all_cases, best, meta, micro, loads, args)
 
 
@@ -245,47 +255,51 @@ def write_report(path, all_cases, best, meta, micro, loads, args):
     w = lines.append
     w("# Performance: naive vs oneDNN vs PyTorch")
     w("")
-    w("Generated by `bench/run.py` (driver) and `bench/bench.cpp` (`mininn_bench`); numbers are from one")
-    w(f"run on this machine ({platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-      f"{micro['runtime']}; PyTorch {torch.__version__} with `torch.set_num_threads(2)`).")
-    w(f"{args.rounds} rounds alternate mininn and PyTorch; each cell is the lowest per-round median "
-      f"(≥3 runs and up to {args.budget_ms:.0f} ms per median). Load average at the start of each round: "
-      + ", ".join(f"{l:.1f}" for l in loads) + " (other jobs shared the 2 cores; treat ratios as ±20 %).")
+    w("Generated by `bench/run.py` (driver) and `bench/bench.cpp` (`mininn_bench`) on this machine")
+    w(f"({os.cpu_count()} cores, {micro['runtime']}; PyTorch {torch.__version__}, `torch.set_num_threads(2)`).")
+    w(f"{args.rounds} rounds alternate mininn and PyTorch; a cell is the lowest of the per-round medians (at least 3")
+    w(f"runs, up to {args.budget_ms:.0f} ms per median). Load average at the start of each round: "
+      + ", ".join(f"{l:.1f}" for l in loads) + ".")
+    w("Other jobs shared the 2 cores while this ran: a preempted thread stalls a whole parallel region,")
+    w("so medians carry scheduler noise (steps of ~4-12 ms show it). The last column compares the fastest")
+    w("single runs instead, which that noise cannot make faster.")
     w("")
     w("What is timed: for mininn, one kernel call (`Kernel::forward` / `Kernel::backward`) with")
-    w("preallocated outputs and its KernelState, plain NCHW tensors in and out (oneDNN's reorders and")
-    w("the exactness checks — NaN scan, -FLT_MAX scan, workspace-to-int64 indices — included); for")
+    w("preallocated outputs and its KernelState, plain NCHW tensors in and out — oneDNN's reorders and")
+    w("the exactness checks (NaN scan, -FLT_MAX scan, workspace to int64 indices) included; for")
     w("PyTorch, the functional call (forward) and `torch.autograd.grad` of its output (backward),")
-    w("both with glibc told to reuse big blocks (`MALLOC_MMAP_THRESHOLD_`), so page faults of fresh")
-    w("allocations are not what is measured. `torch` is PyTorch's better layout of NCHW and")
-    w("channels_last for that row (marked `cl` when channels_last won).")
+    w("glibc told to reuse big blocks (`MALLOC_MMAP_THRESHOLD_`) on both sides so that fresh-page")
+    w("faults are not what is measured. **torch** is PyTorch's better layout for that row, NCHW or")
+    w("channels_last (`cl`).")
     w("")
     w("Columns: **naive** = mininn's reference loops; **oneDNN** = `--backend onednn` (a node oneDNN")
-    w("cannot run exactly still falls back: its backend is shown); **auto** = the default choice;")
-    w("**speed-up** = naive / auto; **vs torch** = auto / torch (< 1: mininn faster);")
-    w(f"**bound** = bytes read + written once / copy bandwidth ({copy_gbs:.1f} GB/s measured, 2 threads).")
+    w("cannot run exactly still falls back, marked `(naive)`); **auto** = the default; **×naive** =")
+    w("naive / auto; **vs torch** = auto / torch (below 1: mininn faster); **fastest** = the same ratio")
+    w(f"of the fastest runs; **bound** = (bytes read + bytes written once) / copy bandwidth ({copy_gbs:.1f} GB/s")
+    w("measured here, 2 threads), forward pooling only.")
     w("")
-    w("| case | node | dir | naive ms | oneDNN ms | auto ms | backend (auto) | torch ms | speed-up | vs torch | bound ms |")
-    w("|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|")
-    geo = []
+    w("| case | node | dir | naive ms | oneDNN ms | auto ms | auto runs | torch ms | ×naive | vs torch | fastest | bound ms |")
+    w("|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    ratios, fastest = [], []
     for c in all_cases:
         node_names = [n["name"] for n in c["model"]["nodes"]]
         if c.get("graph"):
             node_names = ["(graph)"] + node_names
+        first = True
         for node_name in node_names:
             for direction in ("forward", "backward"):
-                get = lambda col: best.get((c["name"], node_name, col, direction))
+                get = lambda col, suffix="": best.get((c["name"], node_name, col, direction + suffix))
                 auto, onednn, naive = get("auto"), get("onednn"), get("naive")
                 if auto is None and onednn is None:
                     continue
-                t_nchw, t_cl = get("torch_nchw"), get("torch_channels_last")
-                t = lowest(t_nchw, t_cl)
-                t_text = fmt_ms(t) + (" cl" if t is not None and t == t_cl and t_cl != t_nchw else "")
+                t = lowest(get("torch_nchw"), get("torch_channels_last"))
+                t_text = fmt_ms(t) + (" cl" if t is not None and t == get("torch_channels_last") else "")
+                t_min = lowest(get("torch_nchw", "_min"), get("torch_channels_last", "_min"))
                 d = meta.get((c["name"], node_name), {})
                 backend = "—"
                 if "auto" in d:
-                    backend = d["auto"][direction if direction == "forward" else "backward"]
-                    if node_name != "(graph)" and d["auto"].get("reason") and backend == "naive":
+                    backend = d["auto"][direction]
+                    if backend == "naive":
                         backend += "*"
                 onednn_text = fmt_ms(onednn)
                 if "onednn" in d and d["onednn"][direction] != "onednn":
@@ -293,38 +307,72 @@ def write_report(path, all_cases, best, meta, micro, loads, args):
                 bound = "—"
                 if c.get("bound") and direction == "forward" and node_name != "(graph)":
                     numel = 1
-                    for s in c["shape"]:
-                        numel *= s
-                    bound = fmt_ms(bound_ms(c, node_name, numel, copy_gbs))
+                    for size in c["shape"]:
+                        numel *= size
+                    b = bound_ms(c, node_name, numel, copy_gbs)
+                    bound = fmt_ms(b) if b else "—"
                 if t is not None and auto is not None:
-                    geo.append(auto / t)
-                w(f"| {c['name'] if node_name == node_names[0] and direction == 'forward' else ''} | {node_name} | "
-                  f"{direction[:3]} | {fmt_ms(naive)} | {onednn_text} | {fmt_ms(auto)} | {backend} | {t_text} | "
-                  f"{ratio(naive, auto)} | {ratio(auto, t)} | {bound} |")
+                    ratios.append(auto / t)
+                if t_min is not None and get("auto", "_min") is not None:
+                    fastest.append(get("auto", "_min") / t_min)
+                name = c["name"] if first else ""
+                first = False
+                w(f"| {name} | {node_name} | {direction[:3]} | {fmt_ms(naive)} | {onednn_text} | {fmt_ms(auto)} | "
+                  f"{backend} | {t_text} | {ratio(naive, auto)} | {ratio(auto, t)} | "
+                  f"{ratio(get('auto', '_min'), t_min)} | {bound} |")
     w("")
-    if geo:
-        import math
-        w(f"Geometric mean of auto / torch over the {len(geo)} rows: "
-          f"{math.exp(sum(math.log(g) for g in geo) / len(geo)):.2f}.")
+    if ratios:
+        gm = lambda xs: math.exp(sum(math.log(x) for x in xs) / len(xs))
+        w(f"Geometric mean of auto / torch over the {len(ratios)} rows with both: medians {gm(ratios):.2f}, "
+          f"fastest runs {gm(fastest):.2f}.")
         w("")
-    w("`*` naive by choice, with a reason (`mininn inspect` shows it): non-divisible adaptive sizes have")
-    w("windows of varying size; dilated max pooling and the global-average backward exist in oneDNN 2.6")
-    w("only as its scalar reference kernel (`ref:any`), which `auto` leaves to the naive loop.")
+    w("`*` naive by design, with a reason shown by `mininn inspect`: non-divisible adaptive sizes (windows of")
+    w("varying size), unpooling (no oneDNN primitive), and, under `auto`, what oneDNN 2.6 runs only in its")
+    w("scalar reference kernel (dilated max pooling). The seed's `(graph)` row is a whole")
+    w("`Execution::forward`, output allocations included.")
     w("")
     w("## The cost of exactness")
     w("")
-    w(f"* NaN scan of a max pool's input (oneDNN ignores NaN, so every max-pool forward first checks "
-      f"its input; {m['nan_scan_elements'] / 1e6:.1f} M floats, 32x64x112x112): "
-      f"**{m['nan_scan_ms']:.2f} ms** ({4 * m['nan_scan_elements'] / m['nan_scan_ms'] / 1e6:.1f} GB/s; "
-      f"read bandwidth {m['read_gbs']:.1f} GB/s).")
-    w(f"* -FLT_MAX scan of its output (all -inf windows; {m['lowest_scan_elements'] / 1e6:.1f} M floats): "
-      f"**{m['lowest_scan_ms']:.2f} ms**.")
-    w("* Int64 indices from the workspace: the difference between the MaxPool2d rows with and")
-    w("  without indices above (the `+ indices` row also writes 8 bytes per output).")
+    inf = best_row(best, all_cases, "inference", "forward")
+    tr = best_row(best, all_cases, "MaxPool2d 3/2/1, 32x64x112x112", "forward", exact=True)
+    idx = best_row(best, all_cases, "+ indices", "forward")
+    w("MaxPool2d 3/2/1 on 32x64x112x112, oneDNN's bare primitive (plain layout, one call, no checks) against")
+    w("mininn's kernel (NaN scan, pooling, -FLT_MAX scan and, with indices, int64 conversion, in chunks of")
+    w("~1 MiB of input per thread so that the checks read cached data); median / fastest run, ms:")
     w("")
-    w("Regenerate: `cmake --build build-dnnl --target mininn_bench && /usr/bin/python3 bench/run.py`.")
+    w("| forward | bare oneDNN | mininn | overhead |")
+    w("|---|---:|---:|---:|")
+    for label, bare, row in (("inference", "bare_pool_inference", inf), ("training (workspace)", "bare_pool_training", tr),
+                             ("training + int64 indices", "bare_pool_training", idx)):
+        if row is None:
+            continue
+        med, fast = row
+        w(f"| {label} | {fmt_ms(m[bare + '_ms'])} / {fmt_ms(m[bare + '_min_ms'])} | {fmt_ms(med)} / {fmt_ms(fast)} | "
+          f"{100 * (fast / m[bare + '_min_ms'] - 1):+.0f} % (fastest) |")
+    w("")
+    w(f"For scale, the same checks as separate passes over memory: a NaN scan of the whole input "
+      f"({m['nan_scan_elements'] / 1e6:.1f} M floats) takes {fmt_ms(m['nan_scan_ms'])} ms "
+      f"(fastest {fmt_ms(m['nan_scan_min_ms'])} ms, {4 * m['nan_scan_elements'] / m['nan_scan_min_ms'] / 1e6:.1f} GB/s), "
+      f"a -FLT_MAX scan of the output ({m['lowest_scan_elements'] / 1e6:.1f} M floats) "
+      f"{fmt_ms(m['lowest_scan_ms'])} ms (fastest {fmt_ms(m['lowest_scan_min_ms'])} ms); "
+      f"read bandwidth {m['read_gbs']:.1f} GB/s, copy {copy_gbs:.1f} GB/s.")
+    w("")
+    w("Regenerate: `cmake --build build-dnnl --target mininn_bench && /usr/bin/python3 bench/run.py`")
+    w("(`--rounds`, `--budget-ms`, `--only NAME`, `--no-naive`; ~15 min with the naive kernels).")
     open(path, "w").write("\n".join(lines) + "\n")
     print(f"wrote {path}", file=sys.stderr)
+
+
+def best_row(best, all_cases, name_part, direction, exact=False):
+    """(median, fastest) of auto for the first case whose name contains name_part."""
+    for c in all_cases:
+        if (c["name"] == name_part) if exact else (name_part in c["name"]):
+            node = c["model"]["nodes"][0]["name"]
+            med = best.get((c["name"], node, "auto", direction))
+            fast = best.get((c["name"], node, "auto", direction + "_min"))
+            if med is not None and fast is not None:
+                return med, fast
+    return None
 
 
 def bound_ms(case, node_name, numel, copy_gbs):
