@@ -4,6 +4,7 @@
 #include "framework/parallel.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -39,9 +40,9 @@ std::vector<AvgSpan> adaptive_spans(const Axis& axis) {
 
 // Max over the box [lo, hi) of every axis of one plane, PyTorch's scan:
 // row-major, strict '>', a NaN always wins (so the last NaN's index stays).
-inline void box_max(const float* plane, int64_t in_h, int64_t in_w, const AvgSpan& d, const AvgSpan& h,
-                    const AvgSpan& w, float& best, int64_t& arg) {
-  best = kMinusInf;
+inline float box_max(const float* plane, int64_t in_h, int64_t in_w, const AvgSpan& d, const AvgSpan& h,
+                     const AvgSpan& w, int64_t& arg) {
+  float best = kMinusInf;
   arg = (d.lo * in_h + h.lo) * in_w + w.lo;
   for (int64_t id = d.lo; id < d.hi; ++id)
     for (int64_t ih = h.lo; ih < h.hi; ++ih) {
@@ -54,6 +55,7 @@ inline void box_max(const float* plane, int64_t in_h, int64_t in_w, const AvgSpa
         }
       }
     }
+  return best;
 }
 
 }  // namespace
@@ -108,112 +110,98 @@ void max_backward(const Geometry& g, const float* gy, const int64_t* indices, fl
   }
 }
 
-static int64_t divisor(const AvgOptions& options, const AvgSpan& d, const AvgSpan& h, const AvgSpan& w) {
-  if (options.divisor_override) return options.divisor_override;
-  if (options.count_include_pad) return d.padded * h.padded * w.padded;
-  return (d.hi - d.lo) * (h.hi - h.lo) * (w.hi - w.lo);
+namespace {
+
+using Spans = std::array<std::vector<AvgSpan>, 3>;  // the window boxes along D, H, W
+
+Spans sliding_spans(const Geometry& g) { return {all_spans(g.axes[0]), all_spans(g.axes[1]), all_spans(g.axes[2])}; }
+Spans adaptive_boxes(const Geometry& g) {
+  return {adaptive_spans(g.axes[0]), adaptive_spans(g.axes[1]), adaptive_spans(g.axes[2])};
 }
 
-void avg_forward(const Geometry& g, const AvgOptions& options, const float* x, float* y) {
-  const Axis &ad = g.axes[0], &ah = g.axes[1], &aw = g.axes[2];
-  const std::vector<AvgSpan> sd = all_spans(ad), sh = all_spans(ah), sw = all_spans(aw);
+// For every output o: y[o] = finish(sum of the window box, d, h, w), summed
+// in row-major order as PyTorch does.
+template <typename Finish>
+void box_sum_forward(const Geometry& g, const Spans& spans, const float* x, float* y, Finish finish) {
+  const int64_t in_h = g.axes[1].in, in_w = g.axes[2].in;
   const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
 #pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
   for (int64_t p = 0; p < g.planes; ++p) {
     const float* xp = x + p * in_plane;
     float* yp = y + p * out_plane;
     int64_t o = 0;
-    for (int64_t od = 0; od < ad.out; ++od)
-      for (int64_t oh = 0; oh < ah.out; ++oh)
-        for (int64_t ow = 0; ow < aw.out; ++ow, ++o) {
-          const AvgSpan &d = sd[od], &h = sh[oh], &w = sw[ow];
+    for (const AvgSpan& d : spans[0])
+      for (const AvgSpan& h : spans[1])
+        for (const AvgSpan& w : spans[2]) {
           float sum = 0;
           for (int64_t id = d.lo; id < d.hi; ++id)
             for (int64_t ih = h.lo; ih < h.hi; ++ih) {
-              const float* row = xp + (id * ah.in + ih) * aw.in;
+              const float* row = xp + (id * in_h + ih) * in_w;
               for (int64_t iw = w.lo; iw < w.hi; ++iw) sum += row[iw];
             }
-          yp[o] = sum / static_cast<float>(divisor(options, d, h, w));
+          yp[o++] = finish(sum, d, h, w);
         }
   }
+}
+
+// gx = 0, then every cell of window o's box gets delta(gy[o], d, h, w).
+template <typename Delta>
+void box_spread_backward(const Geometry& g, const Spans& spans, const float* gy, float* gx, Delta delta) {
+  const int64_t in_h = g.axes[1].in, in_w = g.axes[2].in;
+  const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
+#pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
+  for (int64_t p = 0; p < g.planes; ++p) {
+    float* gp = gx + p * in_plane;
+    std::memset(gp, 0, sizeof(float) * in_plane);
+    const float* gyp = gy + p * out_plane;
+    int64_t o = 0;
+    for (const AvgSpan& d : spans[0])
+      for (const AvgSpan& h : spans[1])
+        for (const AvgSpan& w : spans[2]) {
+          float share = delta(gyp[o++], d, h, w);
+          for (int64_t id = d.lo; id < d.hi; ++id)
+            for (int64_t ih = h.lo; ih < h.hi; ++ih) {
+              float* row = gp + (id * in_h + ih) * in_w;
+              for (int64_t iw = w.lo; iw < w.hi; ++iw) row[iw] += share;
+            }
+        }
+  }
+}
+
+float divisor(const AvgOptions& options, const AvgSpan& d, const AvgSpan& h, const AvgSpan& w) {
+  if (options.divisor_override) return static_cast<float>(options.divisor_override);
+  if (options.count_include_pad) return static_cast<float>(d.padded * h.padded * w.padded);
+  return static_cast<float>((d.hi - d.lo) * (h.hi - h.lo) * (w.hi - w.lo));
+}
+
+// PyTorch divides an adaptive window by each extent in turn, not by its area.
+float adaptive_mean(float value, const AvgSpan& d, const AvgSpan& h, const AvgSpan& w) {
+  return value / static_cast<float>(d.padded) / static_cast<float>(h.padded) / static_cast<float>(w.padded);
+}
+
+}  // namespace
+
+void avg_forward(const Geometry& g, const AvgOptions& options, const float* x, float* y) {
+  box_sum_forward(g, sliding_spans(g), x, y,
+                  [&](float sum, const AvgSpan& d, const AvgSpan& h, const AvgSpan& w) { return sum / divisor(options, d, h, w); });
 }
 
 void avg_backward(const Geometry& g, const AvgOptions& options, const float* gy, float* gx) {
-  const Axis &ad = g.axes[0], &ah = g.axes[1], &aw = g.axes[2];
-  const std::vector<AvgSpan> sd = all_spans(ad), sh = all_spans(ah), sw = all_spans(aw);
-  const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
-#pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
-  for (int64_t p = 0; p < g.planes; ++p) {
-    float* gp = gx + p * in_plane;
-    std::memset(gp, 0, sizeof(float) * in_plane);
-    const float* gyp = gy + p * out_plane;
-    int64_t o = 0;
-    for (int64_t od = 0; od < ad.out; ++od)
-      for (int64_t oh = 0; oh < ah.out; ++oh)
-        for (int64_t ow = 0; ow < aw.out; ++ow, ++o) {
-          const AvgSpan &d = sd[od], &h = sh[oh], &w = sw[ow];
-          float delta = gyp[o] / static_cast<float>(divisor(options, d, h, w));
-          for (int64_t id = d.lo; id < d.hi; ++id)
-            for (int64_t ih = h.lo; ih < h.hi; ++ih) {
-              float* row = gp + (id * ah.in + ih) * aw.in;
-              for (int64_t iw = w.lo; iw < w.hi; ++iw) row[iw] += delta;
-            }
-        }
-  }
+  box_spread_backward(g, sliding_spans(g), gy, gx,
+                      [&](float grad, const AvgSpan& d, const AvgSpan& h, const AvgSpan& w) { return grad / divisor(options, d, h, w); });
 }
 
 void adaptive_avg_forward(const Geometry& g, const float* x, float* y) {
-  const Axis &ad = g.axes[0], &ah = g.axes[1], &aw = g.axes[2];
-  const std::vector<AvgSpan> sd = adaptive_spans(ad), sh = adaptive_spans(ah), sw = adaptive_spans(aw);
-  const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
-#pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
-  for (int64_t p = 0; p < g.planes; ++p) {
-    const float* xp = x + p * in_plane;
-    float* yp = y + p * out_plane;
-    int64_t o = 0;
-    for (int64_t od = 0; od < ad.out; ++od)
-      for (int64_t oh = 0; oh < ah.out; ++oh)
-        for (int64_t ow = 0; ow < aw.out; ++ow, ++o) {
-          const AvgSpan &d = sd[od], &h = sh[oh], &w = sw[ow];
-          float sum = 0;
-          for (int64_t id = d.lo; id < d.hi; ++id)
-            for (int64_t ih = h.lo; ih < h.hi; ++ih) {
-              const float* row = xp + (id * ah.in + ih) * aw.in;
-              for (int64_t iw = w.lo; iw < w.hi; ++iw) sum += row[iw];
-            }
-          // PyTorch divides by each window extent in turn, not by the area.
-          yp[o] = sum / static_cast<float>(d.padded) / static_cast<float>(h.padded) / static_cast<float>(w.padded);
-        }
-  }
+  box_sum_forward(g, adaptive_boxes(g), x, y, adaptive_mean);
 }
 
 void adaptive_avg_backward(const Geometry& g, const float* gy, float* gx) {
-  const Axis &ad = g.axes[0], &ah = g.axes[1], &aw = g.axes[2];
-  const std::vector<AvgSpan> sd = adaptive_spans(ad), sh = adaptive_spans(ah), sw = adaptive_spans(aw);
-  const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
-#pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
-  for (int64_t p = 0; p < g.planes; ++p) {
-    float* gp = gx + p * in_plane;
-    std::memset(gp, 0, sizeof(float) * in_plane);
-    const float* gyp = gy + p * out_plane;
-    int64_t o = 0;
-    for (int64_t od = 0; od < ad.out; ++od)
-      for (int64_t oh = 0; oh < ah.out; ++oh)
-        for (int64_t ow = 0; ow < aw.out; ++ow, ++o) {
-          const AvgSpan &d = sd[od], &h = sh[oh], &w = sw[ow];
-          float delta = gyp[o] / static_cast<float>(d.padded) / static_cast<float>(h.padded) / static_cast<float>(w.padded);
-          for (int64_t id = d.lo; id < d.hi; ++id)
-            for (int64_t ih = h.lo; ih < h.hi; ++ih) {
-              float* row = gp + (id * ah.in + ih) * aw.in;
-              for (int64_t iw = w.lo; iw < w.hi; ++iw) row[iw] += delta;
-            }
-        }
-  }
+  box_spread_backward(g, adaptive_boxes(g), gy, gx, adaptive_mean);
 }
 
 void adaptive_max_forward(const Geometry& g, const float* x, float* y, int64_t* indices) {
-  const Axis &ad = g.axes[0], &ah = g.axes[1], &aw = g.axes[2];
-  const std::vector<AvgSpan> sd = adaptive_spans(ad), sh = adaptive_spans(ah), sw = adaptive_spans(aw);
+  const Spans spans = adaptive_boxes(g);
+  const int64_t in_h = g.axes[1].in, in_w = g.axes[2].in;
   const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
 #pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
   for (int64_t p = 0; p < g.planes; ++p) {
@@ -221,14 +209,13 @@ void adaptive_max_forward(const Geometry& g, const float* x, float* y, int64_t* 
     float* yp = y + p * out_plane;
     int64_t* ip = indices ? indices + p * out_plane : nullptr;
     int64_t o = 0;
-    for (int64_t od = 0; od < ad.out; ++od)
-      for (int64_t oh = 0; oh < ah.out; ++oh)
-        for (int64_t ow = 0; ow < aw.out; ++ow, ++o) {
-          float best;
+    for (const AvgSpan& d : spans[0])
+      for (const AvgSpan& h : spans[1])
+        for (const AvgSpan& w : spans[2]) {
           int64_t arg;
-          box_max(xp, ah.in, aw.in, sd[od], sh[oh], sw[ow], best, arg);
-          yp[o] = best;
+          yp[o] = box_max(xp, in_h, in_w, d, h, w, arg);
           if (ip) ip[o] = arg;
+          ++o;
         }
   }
 }
