@@ -5,7 +5,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <exception>
+#include <numeric>
 
 namespace mininn {
 namespace {
@@ -24,6 +28,28 @@ void at_node(const Node& node, Body&& body) {
   } catch (const std::exception& e) {
     throw Error(fmt::format("internal error: {}", e.what()), where_of(node));
   }
+}
+
+// The kernel of an activation folded into its producer: never runs.
+class FusedKernel final : public Kernel {
+ public:
+  explicit FusedKernel(const std::string& into) {
+    dispatch.forward = dispatch.backward = fmt::format("fused into '{}'", into);
+  }
+  void forward(const ForwardArgs&) const override {}
+};
+
+constexpr size_t kArenaAlign = 64;
+
+size_t aligned_bytes(const TensorDesc& desc) {
+  size_t bytes = static_cast<size_t>(checked_numel(desc.shape)) * dtype_size(desc.dtype);
+  return (bytes + kArenaAlign - 1) / kArenaAlign * kArenaAlign;
+}
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
 void add_into(Tensor& sum, const Tensor& addend) {
@@ -66,10 +92,17 @@ CompiledGraph::CompiledGraph(std::shared_ptr<const Graph> graph, const std::vect
     });
   }
   check_compiled_bytes(g, descs_, options.backward);  // before any kernel allocates
+  plan_fusion();
+  plan_memory();
   kernels_.resize(g.nodes.size());
   for (int n : g.schedule) {
     const Node& node = g.nodes[n];
+    if (fused_into_[n] >= 0) {
+      kernels_[n] = std::make_unique<FusedKernel>(g.nodes[fused_into_[n]].name);
+      continue;
+    }
     KernelConfig config;
+    config.post_op = post_op_[n];
     for (int v : node.inputs) config.inputs.push_back(descs_[v]);
     for (int v : node.outputs) config.outputs.push_back(descs_[v]);
     for (int p : node.params) config.params.push_back(g.params[p].tensor.desc());
@@ -79,6 +112,98 @@ CompiledGraph::CompiledGraph(std::shared_ptr<const Graph> graph, const std::vect
     config.seed = g.seed;
     at_node(node, [&] { kernels_[n] = node.op->make_kernel(config); });
   }
+}
+
+// Conv2d + ReLU: an activation whose input only it reads, produced by an op
+// that can apply it as a post-op, runs inside that op. Only for inference on
+// the oneDNN-enabled backends: backward needs the pre-activation values, and
+// the naive backend keeps one reference kernel per node.
+void CompiledGraph::plan_fusion() {
+  const Graph& g = *graph_;
+  fused_into_.assign(g.nodes.size(), -1);
+  post_op_.assign(g.nodes.size(), PostOp{});
+  storage_of_.resize(g.values.size());
+  std::iota(storage_of_.begin(), storage_of_.end(), 0);
+  if (options_.backward || options_.backend == Backend::Naive) return;
+  std::vector<int> readers(g.values.size(), 0);
+  for (const Node& node : g.nodes)
+    for (int v : node.inputs) ++readers[v];
+  for (int v : g.outputs) ++readers[v];  // a graph output is read by the caller
+  for (int n : g.schedule) {
+    const Node& node = g.nodes[n];
+    PostOp post = node.op->as_post_op();
+    if (!post || node.inputs.size() != 1 || node.outputs.size() != 1) continue;
+    int v = node.inputs[0];
+    int producer = g.values[v].producer;
+    if (producer < 0 || readers[v] != 1 || descs_[v] != descs_[node.outputs[0]]) continue;
+    const Node& into = g.nodes[producer];
+    if (!into.op->accepts_post_op() || into.outputs.size() != 1 || post_op_[producer]) continue;
+    fused_into_[n] = producer;
+    post_op_[producer] = post;
+    storage_of_[node.outputs[0]] = storage_of_[v];
+  }
+}
+
+// Every value a node produces, except graph outputs, gets an offset in one
+// arena. Two values may overlap only if their lifetimes (from the step that
+// produces them to the last step that reads them) do not; compiled for
+// backward, every value lives to the end. Largest first, each at the lowest
+// offset that fits between the blocks already placed that it meets.
+void CompiledGraph::plan_memory() {
+  const Graph& g = *graph_;
+  const size_t count = g.values.size();
+  offset_.assign(count, -1);
+  memory_ = {};
+  for (const Parameter& p : g.params) memory_.weights_bytes += p.tensor.nbytes();
+
+  std::vector<int> position(g.nodes.size(), 0);
+  for (size_t i = 0; i < g.schedule.size(); ++i) position[g.schedule[i]] = static_cast<int>(i);
+  std::vector<int> first(count, -1), last(count, -1);
+  std::vector<bool> is_output(count, false);
+  for (int v : g.outputs) is_output[storage_of_[v]] = true;
+  for (size_t v = 0; v < count; ++v) {
+    if (g.values[v].producer < 0) continue;  // a graph input: the caller's
+    int root = storage_of_[v], step = position[g.values[v].producer];
+    if (first[root] < 0 || step < first[root]) first[root] = step;
+    last[root] = std::max(last[root], step);
+  }
+  for (int n : g.schedule)
+    for (int v : g.nodes[n].inputs)
+      if (first[storage_of_[v]] >= 0) last[storage_of_[v]] = std::max(last[storage_of_[v]], position[n]);
+
+  std::vector<int> roots;
+  for (size_t v = 0; v < count; ++v) {
+    if (first[v] < 0 || storage_of_[v] != static_cast<int>(v)) continue;
+    size_t bytes = static_cast<size_t>(checked_numel(descs_[v].shape)) * dtype_size(descs_[v].dtype);
+    if (is_output[v]) {
+      memory_.output_bytes += bytes;
+      continue;
+    }
+    memory_.unplanned_bytes += aligned_bytes(descs_[v]);
+    if (options_.backward) last[v] = static_cast<int>(g.schedule.size());
+    roots.push_back(static_cast<int>(v));
+  }
+  std::stable_sort(roots.begin(), roots.end(),
+                   [&](int a, int b) { return aligned_bytes(descs_[a]) > aligned_bytes(descs_[b]); });
+  std::vector<int> placed;
+  for (int v : roots) {
+    std::vector<std::pair<int64_t, int64_t>> taken;  // [begin, end) of placed blocks alive at the same time
+    for (int w : placed)
+      if (first[w] <= last[v] && first[v] <= last[w])
+        taken.emplace_back(offset_[w], offset_[w] + static_cast<int64_t>(aligned_bytes(descs_[w])));
+    std::sort(taken.begin(), taken.end());
+    const auto size = static_cast<int64_t>(aligned_bytes(descs_[v]));
+    int64_t at = 0;
+    for (const auto& [begin, end] : taken) {
+      if (begin - at >= size) break;
+      at = std::max(at, end);
+    }
+    offset_[v] = at;
+    memory_.arena_bytes = std::max(memory_.arena_bytes, static_cast<size_t>(at + size));
+    placed.push_back(v);
+  }
+  for (size_t v = 0; v < count; ++v)
+    if (storage_of_[v] != static_cast<int>(v)) offset_[v] = offset_[storage_of_[v]];
 }
 
 int CompiledGraph::primitives_created() const {
@@ -94,6 +219,20 @@ Execution::Execution(const CompiledGraph& plan) : plan_(plan), own_generator_(pl
   param_grads_.resize(g.params.size());
   states_.resize(g.nodes.size());
   for (size_t n = 0; n < g.nodes.size(); ++n) at_node(g.nodes[n], [&] { states_[n] = plan.kernel(n).make_state(); });
+  // The arena, once: every planned value is a view into it from now on.
+  if (size_t bytes = plan.memory().arena_bytes) {
+    void* memory = std::aligned_alloc(kArenaAlign, bytes);
+    if (!memory) throw Error(fmt::format("out of memory: the graph's arena needs {} bytes", bytes));
+    arena_ = std::shared_ptr<std::byte>(static_cast<std::byte*>(memory), [](std::byte* p) { std::free(p); });
+  }
+  for (size_t v = 0; v < g.values.size(); ++v)
+    if (plan.offset_[v] >= 0)
+      values_[v] = Tensor::wrap(arena_.get() + plan.offset_[v], plan.desc(v).shape, plan.desc(v).dtype);
+}
+
+void Execution::time_nodes(std::vector<double>* forward_ms, std::vector<double>* backward_ms) {
+  forward_ms_ = forward_ms;
+  backward_ms_ = backward_ms;
 }
 
 void Execution::forward(const std::vector<Tensor>& inputs) {
@@ -105,19 +244,33 @@ void Execution::forward(const std::vector<Tensor>& inputs) {
           to_string(plan_.desc(v)), inputs[i].defined() ? to_string(inputs[i].desc()) : "nothing");
     values_[v] = inputs[i];
   }
+  if (forward_ms_) forward_ms_->assign(g.nodes.size(), 0.0);
+  for (int n : g.schedule)  // drop last run's handles on a fused output, so its buffer can be reused
+    if (plan_.fused_into(n) >= 0 && plan_.offset_[g.nodes[n].outputs[0]] < 0) values_[g.nodes[n].outputs[0]] = Tensor();
   std::vector<Tensor> node_inputs, node_params, node_outputs;
   for (int n : g.schedule) {
     const Node& node = g.nodes[n];
+    if (plan_.fused_into(n) >= 0) {  // its producer already applied it, in place
+      values_[node.outputs[0]] = values_[node.inputs[0]];
+      continue;
+    }
+    Clock::time_point start = Clock::now();
     at_node(node, [&] {
       node_inputs.clear();
       node_params.clear();
       node_outputs.clear();
       for (int v : node.inputs) node_inputs.push_back(values_[v]);
       for (int p : node.params) node_params.push_back(g.params[p].tensor);
-      for (int v : node.outputs) node_outputs.push_back(Tensor::empty(plan_.desc(v).shape, plan_.desc(v).dtype));
+      for (int v : node.outputs) {
+        // In the arena, or a graph output: a buffer of its own, reused
+        // unless the caller still holds the last one.
+        bool reuse = plan_.offset_[v] >= 0 || values_[v].sole_owner();
+        node_outputs.push_back(reuse ? values_[v] : Tensor::empty(plan_.desc(v).shape, plan_.desc(v).dtype));
+      }
       plan_.kernel(n).forward({node_inputs, node_params, node_outputs, states_[n].get(), node_params, generator_});
       for (size_t i = 0; i < node.outputs.size(); ++i) values_[node.outputs[i]] = node_outputs[i];
     });
+    if (forward_ms_) (*forward_ms_)[n] = ms_since(start);
   }
   ran_forward_ = true;
 }
@@ -147,12 +300,14 @@ void Execution::backward(const std::vector<std::pair<int, Tensor>>& seeds) {
     seed(v, gradient);
   }
 
+  if (backward_ms_) backward_ms_->assign(g.nodes.size(), 0.0);
   std::vector<Tensor> node_inputs, node_params, node_outputs, grad_outputs, grad_inputs, grad_params;
   for (auto it = g.schedule.rbegin(); it != g.schedule.rend(); ++it) {
     const Node& node = g.nodes[*it];
     bool reached = false;
     for (int v : node.outputs) reached = reached || grads_[v].defined();
     if (!reached) continue;
+    Clock::time_point start = Clock::now();
     at_node(node, [&] {
       node_inputs.clear();
       node_params.clear();
@@ -195,6 +350,7 @@ void Execution::backward(const std::vector<std::pair<int, Tensor>>& seeds) {
       for (size_t i = 0; i < node.params.size(); ++i)
         if (grad_params[i].defined()) param_grads_[node.params[i]] = grad_params[i];
     });
+    if (backward_ms_) (*backward_ms_)[*it] = ms_since(start);
   }
 }
 

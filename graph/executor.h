@@ -28,6 +28,17 @@ struct CompileOptions {
   bool backward = false;  // keep what backward passes need
 };
 
+// Where a compiled graph's memory goes (CompiledGraph::memory(), shown by
+// `mininn inspect`). Every intermediate value lives in one arena per
+// Execution at an offset the planner assigned by lifetime; values that a
+// backward pass needs stay alive to the end, so they do not share.
+struct MemoryPlan {
+  size_t weights_bytes = 0;    // parameters and buffers
+  size_t arena_bytes = 0;      // the intermediates, as planned
+  size_t unplanned_bytes = 0;  // the same intermediates, one (64-byte aligned) buffer each
+  size_t output_bytes = 0;     // graph outputs: buffers of their own, handed to the caller
+};
+
 class CompiledGraph {
  public:
   // `input_shapes`: one per graph input, matching its declaration (a
@@ -39,12 +50,23 @@ class CompiledGraph {
   const TensorDesc& desc(int value) const { return descs_[value]; }
   const Kernel& kernel(int node) const { return *kernels_[node]; }
   int primitives_created() const;
+  const MemoryPlan& memory() const { return memory_; }
+  // The node an activation was fused into (Conv2d + ReLU), or -1.
+  int fused_into(int node) const { return fused_into_[node]; }
 
  private:
   std::shared_ptr<const Graph> graph_;
   CompileOptions options_;
   std::vector<TensorDesc> descs_;                // concrete, per value
   std::vector<std::unique_ptr<Kernel>> kernels_;  // per node
+  std::vector<int> fused_into_;                   // per node
+  std::vector<PostOp> post_op_;                   // per node
+  std::vector<int> storage_of_;                   // per value: the value whose buffer it uses (itself unless fused)
+  std::vector<int64_t> offset_;                   // per value: arena offset, or -1 when not in the arena
+  MemoryPlan memory_;
+  void plan_fusion();
+  void plan_memory();
+  friend class Execution;
 };
 
 class Execution {
@@ -63,8 +85,17 @@ class Execution {
   // PyTorch's global generator does.
   Generator& generator() { return *generator_; }
   void use_generator(Generator& generator) { generator_ = &generator; }
-  Tensor output(size_t index) const;  // graph output `index`
+  // Graph output `index`. The caller may keep it: the next forward writes
+  // into a new buffer while the caller holds this one.
+  Tensor output(size_t index) const;
+  // Any value of the last forward. An intermediate lives in the arena, so
+  // unless the graph was compiled for backward, a later node may have
+  // reused its memory once every reader of it ran: read graph outputs.
   const Tensor& value(int id) const { return values_[id]; }
+
+  // Per-node wall time of every later forward and backward, in ms, indexed
+  // by node id (0 for nodes that did not run); pass nullptr to stop.
+  void time_nodes(std::vector<double>* forward_ms, std::vector<double>* backward_ms);
 
   // Back-propagates `seeds` (value id → upstream gradient, shaped like the
   // value); with no seeds, ones for every float output.
@@ -80,6 +111,9 @@ class Execution {
   Generator own_generator_;
   Generator* generator_ = &own_generator_;
   bool ran_forward_ = false;
+  std::vector<double>* forward_ms_ = nullptr;
+  std::vector<double>* backward_ms_ = nullptr;
+  std::shared_ptr<std::byte> arena_;
 };
 
 }  // namespace mininn

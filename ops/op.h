@@ -44,6 +44,15 @@ struct Dispatch {
   std::string reason;  // why oneDNN does not run it (empty when it does, or was not asked)
 };
 
+// An elementwise activation folded into the node that produces its input
+// (Conv2d + ReLU as one oneDNN primitive with a post-op). Only activations
+// whose fused result is bit-identical to running them separately qualify.
+struct PostOp {
+  enum Kind { None, ReLU, LeakyReLU } kind = None;
+  float negative_slope = 0;  // LeakyReLU
+  explicit operator bool() const { return kind != None; }
+};
+
 // Everything a kernel may depend on, fixed when the graph is compiled.
 struct KernelConfig {
   std::vector<TensorDesc> inputs;
@@ -53,6 +62,10 @@ struct KernelConfig {
   bool training = false;        // BatchNorm batch statistics, Dropout active
   bool needs_backward = false;  // keep what backward needs (indices, workspace)
   uint64_t seed = 0;            // for ops that draw random numbers
+  // Set only for ops whose accepts_post_op() is true: apply it to the
+  // (single) output before returning. Compiled graphs fuse only for
+  // inference (no backward), so a kernel never differentiates through it.
+  PostOp post_op = {};
 };
 
 // Per-execution scratch a kernel keeps between forward and backward (saved
@@ -108,6 +121,11 @@ class Op {
   // with PyTorch's message when the inputs do not fit. A leading kDynamic
   // batch must pass through unchanged.
   virtual std::vector<TensorDesc> infer(const std::vector<TensorDesc>& inputs) const = 0;
+
+  // Fusion (graph/executor.cpp): an op that can apply a PostOp to its output
+  // says so; an activation op says which PostOp it is (None if none).
+  virtual bool accepts_post_op() const { return false; }
+  virtual PostOp as_post_op() const { return {}; }
 
   // False for an int64 indices output or input: no gradient flows there.
   virtual bool differentiable_output(int /*index*/) const { return true; }

@@ -18,6 +18,18 @@ struct InspectOptions {
   bool training = false;
 };
 
+std::string bytes_text(size_t bytes) {
+  if (bytes < 1024) return fmt::format("{} B", bytes);
+  if (bytes < 1024 * 1024) return fmt::format("{:.1f} KiB", bytes / 1024.0);
+  return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024.0));
+}
+
+std::string memory_text(const MemoryPlan& m) {
+  return fmt::format("arena {} (one buffer per value: {}, saved {}), outputs {}", bytes_text(m.arena_bytes),
+                     bytes_text(m.unplanned_bytes), bytes_text(m.unplanned_bytes - m.arena_bytes),
+                     bytes_text(m.output_bytes));
+}
+
 std::string backend_text(const Dispatch& d) {
   std::string text = d.forward == d.backward ? d.forward : fmt::format("forward {}, backward {}", d.forward, d.backward);
   if (!d.reason.empty() && (d.forward != "onednn" || d.backward != "onednn")) text += " (" + d.reason + ")";
@@ -34,6 +46,7 @@ void inspect(const InspectOptions& options) {
   }
   Backend backend = options.backend == "naive" ? Backend::Naive : options.backend == "onednn" ? Backend::OneDnn : Backend::Auto;
   CompiledGraph plan(graph, shapes, {backend, options.training, true});
+  CompiledGraph inference(graph, shapes, {backend, options.training, false});
 
   fmt::print("model {}{} (seed {}), backend {}\n", graph->name.empty() ? "" : "'" + graph->name + "' ",
              options.model, graph->seed, options.backend);
@@ -69,6 +82,16 @@ void inspect(const InspectOptions& options) {
     fmt::print("  {:<20} {:<24} {}{}\n", p.name, to_string(p.tensor.desc()), p.source, p.trainable ? "" : " (buffer)");
   }
   if (!graph->params.empty()) fmt::print("  {} values, {} bytes\n", count, count * 4);
+
+  // What `run` without --backward compiles: fusions, and the smaller arena.
+  std::string fused;
+  for (int n : graph->schedule)
+    if (int into = inference.fused_into(n); into >= 0)
+      fused += fmt::format("{}{} + {}", fused.empty() ? "" : ", ", graph->nodes[into].name, graph->nodes[n].name);
+  fmt::print("fused for inference: {}\n", fused.empty() ? "none" : fused + " (one primitive each, post-op)");
+  fmt::print("memory: weights {}\n", bytes_text(plan.memory().weights_bytes));
+  fmt::print("  inference:     {}\n", memory_text(inference.memory()));
+  fmt::print("  with backward: {}\n", memory_text(plan.memory()));
 }
 
 }  // namespace

@@ -91,6 +91,9 @@ class MININN_API Tensor {
   Tensor reshaped(const Shape& shape) const;
   void fill(float value);
   void zero();
+  // True when this handle owns its storage and no other handle shares it
+  // (an Execution reuses an output buffer the caller no longer holds).
+  bool sole_owner() const { return storage_ && storage_.use_count() == 1; }
 
  private:
   std::shared_ptr<std::byte> storage_;  // empty for a wrapped tensor
