@@ -3,6 +3,8 @@
 //
 //   mininn_bench --cases cases.json --backend onednn [--budget-ms 1500] [--max-runs 50]
 //   mininn_bench --micro          # memory bandwidth, NaN scan, -FLT_MAX scan
+//   mininn_bench --train MODEL.json [--batch 64]   # one training step
+//   mininn_bench --peak --cases cases.json          # memory of one forward
 //
 // cases.json: [{"name": ..., "model": {mininn model}, "shapes": [[N, C, H, W], ...],
 //               "backward": true}, ...]
@@ -10,12 +12,25 @@
 // outputs and gradients and its own KernelState, as an Execution would run
 // it, minus the executor's allocations: forward_ms / backward_ms are kernel
 // times (medians). graph_forward_ms is a whole Execution::forward.
+//
+// --train times a classifier's training step as the trainer runs it (the
+// model plus CrossEntropyLoss on int64 labels, SGD lr 0.01 momentum 0.9):
+// forward_ms is the forward with the loss, step_ms forward + backward +
+// optimizer step, on one random batch.
+//
+// --peak runs the first case once, compiled for inference, and reports how
+// far one forward (compile, inputs, execution, outputs) raised the process's
+// peak RSS above what it was with the model loaded.
+#include "framework/file.h"
 #include "graph/executor.h"
+#include "graph/spec.h"
+#include "graph/training/optimizer.h"
 #include "ops/onednn/runtime.h"
 
 #include <fmt/format.h>
 #include <malloc.h>
 #include <omp.h>
+#include <sys/resource.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -39,7 +54,9 @@ struct Options {
   Backend backend = Backend::OneDnn;
   double budget_ms = 1500;
   int min_runs = 3, max_runs = 50;
-  bool micro = false;
+  bool micro = false, peak = false;
+  std::string train;
+  int64_t batch = 64;
 };
 
 double now_ms() {
@@ -129,6 +146,82 @@ json bench_case(const json& c, const Options& o) {
   return result;
 }
 
+int64_t peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return int64_t{usage.ru_maxrss} * 1024;  // Linux reports KiB
+}
+
+json bench_peak(const json& c, const Options& o) {
+  auto graph = std::make_shared<const Graph>(parse_model(c.at("model").dump(), c.at("name"), "."));
+  std::vector<Shape> shapes = c.at("shapes").get<std::vector<Shape>>();
+  const int64_t baseline = peak_rss_bytes();
+  CompiledGraph plan(graph, shapes, {o.backend, false, false});
+  std::mt19937 rng(1);
+  std::vector<Tensor> inputs;
+  for (const Shape& s : shapes) inputs.push_back(random_tensor(s, rng));
+  Execution run(plan);
+  run.forward(inputs);
+  const int64_t peak = peak_rss_bytes();
+  const MemoryPlan& m = plan.memory();
+  return {{"name", c.at("name")},
+          {"baseline_rss_bytes", baseline},
+          {"peak_rss_bytes", peak},
+          {"forward_rss_bytes", peak - baseline},
+          {"planned_bytes", m.arena_bytes + m.output_bytes}};
+}
+
+// The model with a CrossEntropyLoss on labels, as graph/training/trainer.cpp
+// builds it; each timed step runs forward, backward and an SGD step.
+json bench_train(const Options& o) {
+  ModelSpec spec = parse_model_spec(json::parse(read_file(o.train, size_t{256} << 20)), o.train, ".");
+  spec.inputs[0].shape[0] = kDynamic;
+  spec.inputs[0].requires_grad = false;
+  spec.inputs.push_back({"labels", {kDynamic}, DType::Int64, false, "(labels)"});
+  NodeSpec loss;
+  loss.name = loss.path = "loss";
+  loss.op = "CrossEntropyLoss";
+  loss.inputs = {spec.outputs.at(0), "labels"};
+  loss.outputs = {"loss"};
+  spec.nodes.push_back(loss);
+  spec.outputs.push_back("loss");
+  auto graph = std::make_shared<const Graph>(build_graph(spec));
+
+  Shape images = graph->values[graph->inputs[0].value].desc.shape;
+  images[0] = o.batch;
+  const int64_t classes = graph->values[graph->outputs[0]].desc.shape[1];
+  CompiledGraph plan(graph, {images, {o.batch}}, {o.backend, true, true});
+  std::mt19937 rng(1);
+  Tensor x = random_tensor(images, rng), labels = Tensor::empty({o.batch}, DType::Int64);
+  for (int64_t i = 0; i < o.batch; ++i) labels.i64()[i] = static_cast<int64_t>(rng() % classes);
+  std::vector<int> trainable;
+  std::vector<Tensor> params;
+  for (size_t p = 0; p < graph->params.size(); ++p)
+    if (graph->params[p].trainable) {
+      trainable.push_back(static_cast<int>(p));
+      params.push_back(graph->params[p].tensor);
+    }
+  OptimizerOptions sgd;
+  sgd.lr = 0.01;
+  sgd.momentum = 0.9;
+  std::unique_ptr<Optimizer> optimizer = Optimizer::create(sgd, params);
+  Execution run(plan);
+  const int loss_value = graph->outputs.back();
+  const Tensor seed = Tensor::full({}, 1.0f);
+  auto step = [&] {
+    run.forward({x, labels});
+    run.backward({{loss_value, seed}});
+    std::vector<Tensor> grads;
+    for (int p : trainable) grads.push_back(run.param_grad(p));
+    optimizer->step(grads);
+  };
+  Timing forward = time_ms(o, [&] { run.forward({x, labels}); });
+  Timing full = time_ms(o, step);
+  return {{"model", o.train},           {"batch", o.batch},          {"backend", backend_name(o.backend)},
+          {"forward_ms", forward.median}, {"forward_min_ms", forward.min}, {"step_ms", full.median},
+          {"step_min_ms", full.min}};
+}
+
 // What the machine and the exactness checks cost, in isolation.
 json micro(const Options& o) {
   json out;
@@ -211,6 +304,12 @@ int main_(int argc, char** argv) {
       o.min_runs = std::stoi(next());
     else if (arg == "--micro")
       o.micro = true;
+    else if (arg == "--peak")
+      o.peak = true;
+    else if (arg == "--train")
+      o.train = next();
+    else if (arg == "--batch")
+      o.batch = std::stoll(next());
     else
       throw std::runtime_error("unknown argument " + arg);
   }
@@ -220,12 +319,17 @@ int main_(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   json out = {{"runtime", onednn::describe()}, {"threads", omp_get_max_threads()}};
   if (o.micro) out["micro"] = micro(o);
+  if (!o.train.empty()) out["train"] = bench_train(o);
   if (!o.cases.empty()) {
     std::ifstream file(o.cases);
     if (!file) throw std::runtime_error("cannot open " + o.cases);
     json cases = json::parse(file);
-    out["cases"] = json::array();
-    for (const json& c : cases) out["cases"].push_back(bench_case(c, o));
+    if (o.peak)
+      out["peak"] = bench_peak(cases.at(0), o);
+    else {
+      out["cases"] = json::array();
+      for (const json& c : cases) out["cases"].push_back(bench_case(c, o));
+    }
   }
   std::cout << out.dump(1) << "\n";
   return 0;

@@ -17,6 +17,7 @@ if [[ "${1:-}" == "--tests" ]]; then
     libgtest-dev libgmock-dev
     python3 python3-numpy python3-torch python3-pil   # the oracle: /usr/bin/python3
     python3-sklearn                                   # the digits example's data (examples/digits)
+    python3-matplotlib                                # bench/run.py's chart (docs/images/performance.png)
     clang libclang-rt-14-dev libomp-14-dev            # fuzz targets: libFuzzer, ASan/UBSan runtimes, clang's OpenMP
   )
 fi
