@@ -4,7 +4,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <functional>
+#include <string>
 
 namespace mininn::cli {
 
@@ -15,5 +17,20 @@ Runner add_inspect(CLI::App& app);
 Runner add_dot(CLI::App& app);
 Runner add_ops(CLI::App& app);
 Runner add_train(CLI::App& app);
+Runner add_bench(CLI::App& app);
+
+// A count option's check, with a message a person can read (CLI11's
+// PositiveNumber prints the range up to DBL_MAX).
+inline CLI::Validator whole_number(int64_t min, int64_t max = INT64_MAX) {
+  std::string range = max == INT64_MAX ? "of at least " + std::to_string(min)
+                                       : "from " + std::to_string(min) + " to " + std::to_string(max);
+  return CLI::Validator(
+      [=](const std::string& text) {
+        int64_t n = 0;
+        bool ok = CLI::detail::lexical_cast(text, n) && n >= min && n <= max;
+        return ok ? std::string() : "must be a whole number " + range + ", got '" + text + "'";
+      },
+      "N");
+}
 
 }  // namespace mininn::cli

@@ -1,9 +1,10 @@
-// mininn: run, inspect (and more) JSON-described networks.
+// mininn: run, inspect, bench (and more) JSON-described networks.
 #include "framework/error.h"
 #include "framework/tensor.h"
 #include "tools/commands.h"
 
 #include <fmt/format.h>
+#include <omp.h>
 
 #include <cstdio>
 #include <exception>
@@ -25,9 +26,14 @@ int main(int argc, char** argv) {
                  "the most one model may hold: parameters, values and gradients (default 64G)")
       ->envname("MININN_MAX_GRAPH_BYTES")
       ->transform(CLI::AsSizeValue(false));
+  // OpenMP threads for every kernel, oneDNN's included (Debian's oneDNN runs
+  // on OpenMP); unset, OpenMP's default: OMP_NUM_THREADS, else every core.
+  std::optional<int> threads;
+  app.add_option("--threads", threads, "N: the number of threads to compute with (default: every core)")
+      ->check(mininn::cli::whole_number(1, 1024));  // thousands of threads only fail
   std::map<CLI::App*, mininn::cli::Runner> runners;
   for (auto add : {mininn::cli::add_run, mininn::cli::add_inspect, mininn::cli::add_dot, mininn::cli::add_ops,
-                    mininn::cli::add_train}) {
+                    mininn::cli::add_train, mininn::cli::add_bench}) {
     size_t before = app.get_subcommands({}).size();
     mininn::cli::Runner runner = add(app);
     runners[app.get_subcommands({})[before]] = runner;
@@ -42,6 +48,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s (see 'mininn --help')\n", e.what());
     return 2;
   }
+  if (threads) omp_set_num_threads(*threads);
   if (max_tensor_bytes) mininn::set_max_tensor_bytes(*max_tensor_bytes);
   if (max_graph_bytes) mininn::set_max_graph_bytes(*max_graph_bytes);
   try {

@@ -30,10 +30,12 @@ def model(name, body):
     return write(name, body if isinstance(body, str) else json.dumps(body, indent=1))
 
 
-def case(name, args, expect, status=1, writes=(), env=None):
+def case(name, args, expect, status=1, writes=(), env=None, json_stdout=None):
     entry = {"name": name, "args": args, "expect": expect, "status": status, "writes": list(writes)}
     if env:
         entry["env"] = env  # environment variables for this run
+    if json_stdout:
+        entry["json"] = json_stdout  # stdout must be one JSON object with these keys (run_cli_tests.py)
     cases.append(entry)
 
 
@@ -224,6 +226,30 @@ def main():
 
     case("good_inspect", ["inspect", good], "", status=0)
 
+    # --- bench: one JSON object with the timings and memory ----------------
+    bench_keys = ["model", "backend", "threads", "batch", "iterations", "warmup", "forward_ms_median", "forward_ms_min",
+                  "peak_bytes", "peak_rss_bytes", "memory.weights_bytes", "memory.arena_bytes",
+                  "memory.unplanned_bytes", "memory.output_bytes", "memory.input_bytes", "nodes[].name", "nodes[].op",
+                  "nodes[].backend.forward", "nodes[].forward_ms_median"]
+    backward_keys = ["backward_ms_median", "backward_ms_min", "nodes[].backend.backward", "nodes[].backward_ms_median"]
+    case("good_bench", ["bench", good, "--iterations", "3", "--warmup", "1"], "", status=0)
+    case("good_bench_json", ["bench", good, "--iterations", "3", "--json"], "", status=0,
+         json_stdout={"keys": bench_keys, "absent": backward_keys, "equals": {"iterations": 3, "batch": 1}})
+    case("good_bench_backward_json", ["bench", good, "--iterations", "2", "--backward", "--json", "--backend", "naive"],
+         "", status=0, json_stdout={"keys": bench_keys + backward_keys, "equals": {"backend": "naive"}})
+    dynamic = model("good_dynamic_batch.json", pool_model({"kernel_size": 2}, shape=(None, 1, 6, 6)))
+    case("good_bench_batch", ["bench", dynamic, "--batch", "3", "--iterations", "2", "--json"], "", status=0,
+         json_stdout={"keys": bench_keys, "equals": {"batch": 3, "memory.input_bytes": 3 * 36 * 4}})
+    case("good_bench_int64_input", ["bench", unpool, "--iterations", "2", "--backward", "--json"], "", status=0,
+         json_stdout={"keys": bench_keys + backward_keys})
+    case("good_threads_bench", ["--threads", "1", "bench", good, "--iterations", "2", "--json"], "", status=0,
+         json_stdout={"equals": {"threads": 1}})
+    case("good_threads_after", ["run", good, "--input", "x=x_6x6.npy", "--output-dir", "{out}", "--threads", "1"], "",
+         status=0, writes=["y.npy"])
+    case("bench_missing_model", ["bench", "no_such_model.json"], "no such model file")
+    bad_model_file = model("bench_bad_model.json", pool_model({"kernel_size": 7}))
+    case("bench_bad_model", ["bench", bad_model_file], "Output size is too small")
+
     # --- resource limits, and what fuzzing found ----------------------------
     # Flags and environment variables set the limits (docs/model-format.md);
     # a model over them is refused before anything large is allocated.
@@ -263,6 +289,14 @@ def main():
     case("usage_no_command", [], "", status=2)
     case("usage_unknown_flag", ["run", good, "--frobnicate"], "frobnicate", status=2)
     case("usage_bad_backend", ["run", good, "--backend", "cuda"], "cuda", status=2)
+    case("usage_bench_iterations_zero", ["bench", good, "--iterations", "0"], "--iterations: must be a whole number of at least 1",
+         status=2)
+    case("usage_bench_warmup_negative", ["bench", good, "--warmup", "-1"], "--warmup: must be a whole number of at least 0",
+         status=2)
+    case("usage_bench_no_model", ["bench"], "model is required", status=2)
+    case("usage_threads_zero", ["--threads", "0", "inspect", good], "--threads: must be a whole number from 1 to 1024",
+         status=2)
+    case("usage_threads_not_a_number", ["bench", good, "--threads", "many"], "--threads: must be", status=2)
 
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump(cases, f, indent=1)

@@ -2,7 +2,9 @@
 """The command line's contract on bad input: every case in corpus/cases.json
 must exit with its status (1: bad model or input, 2: bad usage) after
 printing exactly one line, `error: ...`, on stderr — never a crash, never a
-traceback, never a stray output file.
+traceback, never a stray output file. A case with `json` must print one JSON
+object on stdout holding its `keys` (dotted paths; `nodes[].name`: in every
+element of the list `nodes`), none of its `absent` keys, and its `equals`.
 
     run_cli_tests.py MININN_BINARY [--filter SUBSTRING]
 """
@@ -16,6 +18,34 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
+
+
+def lookup(document, path):
+    """The values at a dotted path; `list[]` fans out over a list's elements."""
+    found = [document]
+    for part in path.split("."):
+        fan = part.endswith("[]")
+        key = part[:-2] if fan else part
+        found = [d[key] for d in found if isinstance(d, dict) and key in d]
+        if fan:
+            found = [e for d in found if isinstance(d, list) for e in d] if found and all(
+                isinstance(d, list) and d for d in found) else []
+    return found
+
+
+def check_json(stdout, expected):
+    try:
+        document = json.loads(stdout)
+    except json.JSONDecodeError as e:
+        return [f"stdout is not one JSON object: {e}"]
+    if not isinstance(document, dict):
+        return ["stdout is JSON but not an object"]
+    problems = [f"JSON lacks {key!r}" for key in expected.get("keys", []) if not lookup(document, key)]
+    problems += [f"JSON has {key!r}" for key in expected.get("absent", []) if lookup(document, key)]
+    for key, value in expected.get("equals", {}).items():
+        if lookup(document, key) != [value]:
+            problems.append(f"JSON {key!r} is {lookup(document, key)}, expected {value!r}")
+    return problems
 
 
 def run_case(binary, case, scratch):
@@ -40,6 +70,8 @@ def run_case(binary, case, scratch):
     for path in case.get("writes", []):
         if not os.path.isfile(os.path.join(out, path)):
             problems.append(f"did not write {path}")
+    if "json" in case and proc.returncode == 0:
+        problems += check_json(proc.stdout, case["json"])
     if case["status"] == 0 and lines:
         problems.append("printed on stderr although it succeeded")
     if case["status"] != 0 and os.path.isdir(out):
