@@ -11,6 +11,7 @@
 #include "ops/registry.h"
 
 #include <cmath>
+#include <type_traits>
 
 namespace mininn::activation {
 namespace {
@@ -44,8 +45,9 @@ class ElementwiseKernel final : public Kernel {
 };
 
 struct ReluRule {
-  // clamp_min(x, 0): NaN stays NaN.
-  float forward(float x) const { return std::isnan(x) || x > 0 ? x : 0.0f; }
+  // PyTorch's clamp_min(x, 0): NaN stays NaN and -0.0 stays -0.0 (only a
+  // value below zero becomes +0.0).
+  float forward(float x) const { return x < 0 ? 0.0f : x; }
   float backward(float g, float, float y) const { return y > 0 ? g : 0.0f; }
 };
 
@@ -80,6 +82,12 @@ class Elementwise final : public Op {
     return naive_only<ElementwiseKernel<Rule>>(config, rule_);
   }
 
+  PostOp as_post_op() const override {
+    if constexpr (std::is_same_v<Rule, ReluRule>) return {PostOp::ReLU};
+    if constexpr (std::is_same_v<Rule, LeakyReluRule>) return {PostOp::LeakyReLU, rule_.slope};
+    return {};
+  }
+
  private:
   std::string name_;
   Rule rule_;
@@ -91,6 +99,18 @@ AttrSpec inplace() {
 }
 
 }  // namespace
+
+void apply_post_op(const PostOp& post, float* y, int64_t count) {
+  auto apply = [&](auto rule) {
+#pragma omp parallel for simd schedule(static) if (count > kParallelThreshold)
+    for (int64_t i = 0; i < count; ++i) y[i] = rule.forward(y[i]);
+  };
+  switch (post.kind) {
+    case PostOp::None: return;
+    case PostOp::ReLU: return apply(ReluRule{});
+    case PostOp::LeakyReLU: return apply(LeakyReluRule{post.negative_slope});
+  }
+}
 
 void register_elementwise(Registry& registry) {
   registry.add({"ReLU", "activation", "max(0, x), element-wise", 0, {inplace()}, {kAnyInput}, {"output"},

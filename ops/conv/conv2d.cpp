@@ -1,5 +1,6 @@
 // Conv2d: schema, shape rule and kernel choice.
 #include "framework/error.h"
+#include "ops/activation/activation.h"
 #include "ops/conv/conv.h"
 #include "ops/conv/onednn.h"
 #include "ops/families.h"
@@ -23,11 +24,13 @@ namespace {
 
 class NaiveConv2d final : public Kernel {
  public:
-  NaiveConv2d(Geometry geometry, bool has_bias) : geometry_(geometry), has_bias_(has_bias) {}
+  NaiveConv2d(Geometry geometry, bool has_bias, PostOp post_op)
+      : geometry_(geometry), has_bias_(has_bias), post_op_(post_op) {}
 
   void forward(const ForwardArgs& args) const override {
     naive_forward(geometry_, args.inputs[0].f32(), args.params[0].f32(), has_bias_ ? args.params[1].f32() : nullptr,
                   args.outputs[0].f32());
+    activation::apply_post_op(post_op_, args.outputs[0].f32(), args.outputs[0].numel());
   }
 
   void backward(const BackwardArgs& args) const override {
@@ -40,6 +43,7 @@ class NaiveConv2d final : public Kernel {
  private:
   Geometry geometry_;
   bool has_bias_;
+  PostOp post_op_;  // a fused ReLU / LeakyReLU (inference only)
 };
 
 class Conv2d final : public Op {
@@ -150,8 +154,11 @@ class Conv2d final : public Op {
     Geometry g = geometry(config.inputs[0].shape);
     return pick_kernel(
         config, [&](std::string& why) { return onednn::make_conv2d(g, bias_, config, why); },
-        [&] { return std::make_unique<NaiveConv2d>(g, bias_); });
+        [&] { return std::make_unique<NaiveConv2d>(g, bias_, config.post_op); });
   }
+
+  // Either kernel applies a fused ReLU / LeakyReLU (KernelConfig::post_op).
+  bool accepts_post_op() const override { return true; }
 
  private:
   Geometry geometry(const Shape& shape) const {

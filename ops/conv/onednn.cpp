@@ -5,9 +5,19 @@
 // compile time; the converted copies live in the KernelState. Padding modes
 // other than zeros pad the input into a state buffer first (and fold the
 // gradient of the padding back in backward), then convolve with no padding.
+//
+// A fused activation (KernelConfig::post_op, inference only) goes into the
+// forward primitive as an eltwise post-op only where oneDNN computes the
+// standalone kernel's bits: LeakyReLU with a non-zero slope, whose
+// eltwise_relu is `x > 0 ? x : x * alpha` (probed: jit, jit_1x1, jit_dw,
+// gemm), in the JIT kernels only (see build()). With alpha 0 oneDNN differs: the JIT takes
+// max(x, 0), turning NaN into 0 and -0.0 into +0.0, and gemm takes x * 0,
+// turning -1 into -0.0. ReLU and LeakyReLU(0) therefore run as a loop over
+// the output, with the standalone kernel's rule (activation::apply_post_op).
 #include "ops/conv/onednn.h"
 
 #include "framework/error.h"
+#include "ops/activation/activation.h"
 #include "ops/onednn/runtime.h"
 
 #include <fmt/format.h>
@@ -88,8 +98,8 @@ struct ConvState final : KernelState {
 
 class ConvKernel final : public Kernel {
  public:
-  ConvKernel(const Geometry& g, bool has_bias, bool needs_backward)
-      : g_(g), has_bias_(has_bias), needs_backward_(needs_backward) {
+  ConvKernel(const Geometry& g, bool has_bias, bool needs_backward, PostOp post_op)
+      : g_(g), has_bias_(has_bias), needs_backward_(needs_backward), post_op_(post_op) {
     explicit_pad_ = g.mode != PaddingMode::Zeros && (g.pad_top || g.pad_bottom || g.pad_left || g.pad_right);
     padded_h_ = g.in_h + g.pad_top + g.pad_bottom;
     padded_w_ = g.in_w + g.pad_left + g.pad_right;
@@ -124,6 +134,23 @@ class ConvKernel final : public Kernel {
                   : convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, any_src,
                                               any_weights, any_dst, strides, dilation, pad_l, pad_r);
     forward_pd_ = convolution_forward::primitive_desc(fd, rt::attributes(), rt::engine());
+    if (post_op_.kind == PostOp::LeakyReLU && post_op_.negative_slope != 0 && !needs_backward_) {
+      dnnl::post_ops post_ops;
+      post_ops.append_eltwise(1.0f, algorithm::eltwise_relu, post_op_.negative_slope, 0.0f);
+      dnnl::primitive_attr attr = rt::attributes();
+      attr.set_post_ops(post_ops);
+      // Only in the JIT kernels, and only if the post-op leaves the
+      // convolution itself as it was (the same implementation, so the same
+      // accumulation). gemm's post-processing with a post-op adds the bias
+      // differently: a -0.0 bias on an all-padding output gave +0.0 * alpha
+      // where the separate run had -0.0 (tests/unit/test_fusion.cpp).
+      convolution_forward::primitive_desc fused(fd, attr, rt::engine(), true);
+      const std::string chosen = rt::implementation(forward_pd_);
+      if (fused && chosen.rfind("jit", 0) == 0 && rt::implementation(fused) == chosen) {
+        forward_pd_ = fused;
+        post_op_in_primitive_ = true;
+      }
+    }
     forward_ = rt::create<convolution_forward>(forward_pd_, created_);
     src_ = make_port(plain_src_, forward_pd_.src_desc(), true, created_);
     weights_ = make_port(rt::plain(weight_dims), forward_pd_.weights_desc(), true, created_);
@@ -219,7 +246,11 @@ class ConvKernel final : public Kernel {
     s.dst.bind_output(args.outputs[0].f32());
     rt::run(forward_, s.forward_args);
     s.dst.give(dst_);
+    if (post_op_ && !post_op_in_primitive_)
+      activation::apply_post_op(post_op_, args.outputs[0].f32(), args.outputs[0].numel());
   }
+
+  bool post_op_in_primitive() const { return post_op_in_primitive_; }
 
   void backward(const BackwardArgs& args) const override {
     ConvState& s = *static_cast<ConvState*>(args.state);
@@ -294,6 +325,8 @@ class ConvKernel final : public Kernel {
 
   Geometry g_;
   bool has_bias_, needs_backward_, explicit_pad_ = false;
+  PostOp post_op_;
+  bool post_op_in_primitive_ = false;
   int64_t padded_h_ = 0, padded_w_ = 0;
   std::vector<int64_t> rows_, cols_;  // padded row/column -> input row/column
   memory::desc plain_src_;
@@ -317,7 +350,7 @@ std::unique_ptr<Kernel> make_conv2d(const Geometry& geometry, bool has_bias, con
     why = "empty input (batch 0): nothing to compute";
     return nullptr;
   }
-  auto kernel = std::make_unique<ConvKernel>(geometry, has_bias, config.needs_backward);
+  auto kernel = std::make_unique<ConvKernel>(geometry, has_bias, config.needs_backward, config.post_op);
   try {
     kernel->build();
   } catch (const dnnl::error& e) {
