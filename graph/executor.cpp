@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <numeric>
 
@@ -217,6 +218,12 @@ Execution::Execution(const CompiledGraph& plan) : plan_(plan), own_generator_(pl
   values_.resize(g.values.size());
   grads_.resize(g.values.size());
   param_grads_.resize(g.params.size());
+  grad_buffers_.resize(g.values.size());
+  param_grad_buffers_.resize(g.params.size());
+  zeros_.resize(g.values.size());
+  ones_.resize(g.values.size());
+  scratch_.resize(g.nodes.size());
+  for (size_t n = 0; n < g.nodes.size(); ++n) scratch_[n].resize(g.nodes[n].inputs.size());
   states_.resize(g.nodes.size());
   for (size_t n = 0; n < g.nodes.size(); ++n) at_node(g.nodes[n], [&] { states_[n] = plan.kernel(n).make_state(); });
   // The arena, once: every planned value is a view into it from now on.
@@ -228,6 +235,13 @@ Execution::Execution(const CompiledGraph& plan) : plan_(plan), own_generator_(pl
   for (size_t v = 0; v < g.values.size(); ++v)
     if (plan.offset_[v] >= 0)
       values_[v] = Tensor::wrap(arena_.get() + plan.offset_[v], plan.desc(v).shape, plan.desc(v).dtype);
+}
+
+// `slot` when no one else holds it (the caller let go of last backward's
+// gradient), else a new buffer kept there for next time.
+Tensor& Execution::reusable(Tensor& slot, const Shape& shape) {
+  if (!slot.sole_owner()) slot = Tensor::empty(shape);
+  return slot;
 }
 
 void Execution::time_nodes(std::vector<double>* forward_ms, std::vector<double>* backward_ms) {
@@ -286,12 +300,16 @@ void Execution::backward(const std::vector<std::pair<int, Tensor>>& seeds) {
 
   auto seed = [&](int v, const Tensor& gradient) {
     if (!g.values[v].requires_grad) return;  // nothing upstream needs it
-    if (!grads_[v].defined()) grads_[v] = gradient.clone();
-    else add_into(grads_[v], gradient);
+    if (grads_[v].defined()) return add_into(grads_[v], gradient);
+    grads_[v] = reusable(grad_buffers_[v], plan_.desc(v).shape);
+    std::memcpy(grads_[v].raw(), gradient.raw(), gradient.nbytes());
   };
   if (seeds.empty()) {
-    for (int v : g.outputs)
-      if (plan_.desc(v).dtype == DType::Float32) seed(v, Tensor::full(plan_.desc(v).shape, 1.0f));
+    for (int v : g.outputs) {
+      if (plan_.desc(v).dtype != DType::Float32) continue;
+      if (!ones_[v].defined()) ones_[v] = Tensor::full(plan_.desc(v).shape, 1.0f);
+      seed(v, ones_[v]);
+    }
   }
   for (const auto& [v, gradient] : seeds) {
     check(plan_.desc(v).dtype == DType::Float32, "'{}' is an int64 value and carries no gradient", g.values[v].name);
@@ -320,13 +338,20 @@ void Execution::backward(const std::vector<std::pair<int, Tensor>>& seeds) {
         int v = node.inputs[i];
         node_inputs.push_back(values_[v]);
         bool want = g.values[v].requires_grad && node.op->differentiable_input(static_cast<int>(i));
-        grad_inputs.push_back(want ? Tensor::empty(plan_.desc(v).shape) : Tensor());
+        // The first contribution to a value's gradient goes straight into its
+        // buffer; a later one (another reader, or the same value read twice
+        // by this node) into this input's scratch, then summed.
+        bool first = want && !grads_[v].defined();
+        for (size_t j = 0; first && j < i; ++j) first = node.inputs[j] != v || !grad_inputs[j].defined();
+        grad_inputs.push_back(!want  ? Tensor()
+                              : first ? reusable(grad_buffers_[v], plan_.desc(v).shape)
+                                      : reusable(scratch_[*it][i], plan_.desc(v).shape));
         wanted = wanted || want;
       }
       for (int p : node.params) {
         node_params.push_back(g.params[p].tensor);
         bool want = g.params[p].trainable;
-        grad_params.push_back(want ? Tensor::empty(g.params[p].tensor.shape()) : Tensor());
+        grad_params.push_back(want ? reusable(param_grad_buffers_[p], g.params[p].tensor.shape()) : Tensor());
         wanted = wanted || want;
       }
       if (!wanted) return;
@@ -335,9 +360,8 @@ void Execution::backward(const std::vector<std::pair<int, Tensor>>& seeds) {
         node_outputs.push_back(values_[v]);
         // A differentiable output nothing flowed into contributes zeros.
         bool differentiable = node.op->differentiable_output(static_cast<int>(i)) && g.values[v].requires_grad;
-        grad_outputs.push_back(grads_[v].defined()  ? grads_[v]
-                               : differentiable     ? Tensor::zeros(plan_.desc(v).shape)
-                                                    : Tensor());
+        if (!grads_[v].defined() && differentiable && !zeros_[v].defined()) zeros_[v] = Tensor::zeros(plan_.desc(v).shape);
+        grad_outputs.push_back(grads_[v].defined() ? grads_[v] : differentiable ? zeros_[v] : Tensor());
       }
       plan_.kernel(*it).backward(
           {node_inputs, node_params, node_outputs, grad_outputs, grad_inputs, grad_params, states_[*it].get()});

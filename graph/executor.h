@@ -114,6 +114,10 @@ class Execution {
   std::vector<double>* forward_ms_ = nullptr;
   std::vector<double>* backward_ms_ = nullptr;
   std::shared_ptr<std::byte> arena_;
+  // Backward's buffers, kept from one backward to the next (reusable()).
+  std::vector<Tensor> grad_buffers_, param_grad_buffers_, zeros_, ones_;
+  std::vector<std::vector<Tensor>> scratch_;  // per node input
+  static Tensor& reusable(Tensor& slot, const Shape& shape);
 };
 
 }  // namespace mininn

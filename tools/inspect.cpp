@@ -88,7 +88,7 @@ void inspect(const InspectOptions& options) {
   for (int n : graph->schedule)
     if (int into = inference.fused_into(n); into >= 0)
       fused += fmt::format("{}{} + {}", fused.empty() ? "" : ", ", graph->nodes[into].name, graph->nodes[n].name);
-  fmt::print("fused for inference: {}\n", fused.empty() ? "none" : fused + " (one primitive each, post-op)");
+  fmt::print("fused for inference: {}\n", fused.empty() ? "none" : fused + " (the activation runs inside the producer's kernel)");
   fmt::print("memory: weights {}\n", bytes_text(plan.memory().weights_bytes));
   fmt::print("  inference:     {}\n", memory_text(inference.memory()));
   fmt::print("  with backward: {}\n", memory_text(plan.memory()));
