@@ -7,9 +7,6 @@
 
 namespace mininn::activation {
 
-// Below this many elements a loop runs on one thread.
-inline constexpr int64_t kParallelThreshold = 1 << 15;
-
 void register_elementwise(Registry& registry);  // elementwise.cpp: ReLU, LeakyReLU, Sigmoid, Tanh
 void register_softmax(Registry& registry);      // softmax.cpp: Softmax, LogSoftmax
 

@@ -5,6 +5,7 @@
 // backward of ReLU, Sigmoid and Tanh reads the forward *output*, as
 // torch.autograd's saved tensors do).
 #include "framework/error.h"
+#include "framework/parallel.h"
 #include "ops/activation/activation.h"
 #include "ops/families.h"
 #include "ops/naive_only.h"
@@ -25,7 +26,7 @@ class ElementwiseKernel final : public Kernel {
     const float* x = args.inputs[0].f32();
     float* y = args.outputs[0].f32();
     const int64_t count = args.inputs[0].numel();
-#pragma omp parallel for simd schedule(static) if (count > kParallelThreshold)
+#pragma omp parallel for simd schedule(static) if (parallel_worth(count))
     for (int64_t i = 0; i < count; ++i) y[i] = rule_.forward(x[i]);
   }
 
@@ -36,7 +37,7 @@ class ElementwiseKernel final : public Kernel {
     const float* g = args.grad_outputs[0].f32();
     float* dx = args.grad_inputs[0].f32();
     const int64_t count = args.inputs[0].numel();
-#pragma omp parallel for simd schedule(static) if (count > kParallelThreshold)
+#pragma omp parallel for simd schedule(static) if (parallel_worth(count))
     for (int64_t i = 0; i < count; ++i) dx[i] = rule_.backward(g[i], x[i], y[i]);
   }
 
@@ -102,7 +103,7 @@ AttrSpec inplace() {
 
 void apply_post_op(const PostOp& post, float* y, int64_t count) {
   auto apply = [&](auto rule) {
-#pragma omp parallel for simd schedule(static) if (count > kParallelThreshold)
+#pragma omp parallel for simd schedule(static) if (parallel_worth(count))
     for (int64_t i = 0; i < count; ++i) y[i] = rule.forward(y[i]);
   };
   switch (post.kind) {

@@ -1,5 +1,6 @@
 // Softmax and LogSoftmax along one dimension.
 #include "framework/error.h"
+#include "framework/parallel.h"
 #include "ops/activation/activation.h"
 #include "ops/naive_only.h"
 
@@ -19,7 +20,7 @@ int64_t wrap_dim(int64_t dim, size_t rank) {
 }
 
 void softmax_forward(const float* x, float* y, int64_t outer, int64_t size, int64_t inner, bool log) {
-#pragma omp parallel for collapse(2) schedule(static) if (outer * inner * size > kParallelThreshold)
+#pragma omp parallel for collapse(2) schedule(static) if (parallel_worth(outer * inner * size))
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
       const float* in = x + o * size * inner + i;
@@ -72,7 +73,7 @@ class SoftmaxKernel final : public Kernel {
     // Plain copies, not a structured binding: clang 14 cannot use one inside an OpenMP region.
     const int64_t outer = layout_.outer, size = layout_.size, inner = layout_.inner;
     const bool log = log_;
-#pragma omp parallel for collapse(2) schedule(static) if (outer * inner * size > kParallelThreshold)
+#pragma omp parallel for collapse(2) schedule(static) if (parallel_worth(outer * inner * size))
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t i = 0; i < inner; ++i) {
         const int64_t base = o * size * inner + i;

@@ -1,5 +1,6 @@
 // Linear: y = x W^T + b over the last dimension, as torch.nn.Linear.
 #include "framework/error.h"
+#include "framework/parallel.h"
 #include "ops/families.h"
 #include "ops/init.h"
 #include "ops/naive_only.h"
@@ -9,9 +10,6 @@
 
 namespace mininn {
 namespace {
-
-// Below this many multiply-adds the loops run on one thread.
-constexpr int64_t kParallelWork = 1 << 16;
 
 // x is (rows, in), W is (out, in); sums in double, like the other naive kernels.
 struct LinearState final : KernelState {
@@ -40,7 +38,7 @@ class NaiveLinear final : public Kernel {
     std::vector<float>& wt = static_cast<LinearState*>(args.state)->transposed;
     for (int64_t o = 0; o < out; ++o)
       for (int64_t k = 0; k < in; ++k) wt[k * out + o] = w[o * in + k];
-#pragma omp parallel if (rows * in * out > kParallelWork)
+#pragma omp parallel if (parallel_worth(rows * in * out))
     {
       std::vector<double> acc(out);
 #pragma omp for schedule(static)
@@ -62,7 +60,7 @@ class NaiveLinear final : public Kernel {
     const float* w = args.params[0].f32();
     const float* g = args.grad_outputs[0].f32();
     const int64_t rows = rows_, in = in_, out = out_;
-    const bool parallel = rows * in * out > kParallelWork;
+    const bool parallel = parallel_worth(rows * in * out);
     if (Tensor& grad_x = args.grad_inputs[0]; grad_x.defined()) {  // dx = g W
       float* dx = grad_x.f32();
 #pragma omp parallel if (parallel)

@@ -9,6 +9,7 @@
 // the running variance takes the unbiased batch variance). Statistics and
 // gradients are computed in double, as PyTorch's CPU kernels do.
 #include "framework/error.h"
+#include "framework/parallel.h"
 #include "ops/families.h"
 #include "ops/naive_only.h"
 #include "ops/registry.h"
@@ -60,7 +61,7 @@ class BatchNormKernel final : public Kernel {
       tracked += 1;
       if (!config_.momentum) factor = 1.0 / static_cast<double>(tracked);
     }
-#pragma omp parallel for schedule(static) if (batch * plane * channels > (1 << 15))
+#pragma omp parallel for schedule(static) if (parallel_worth(batch * plane * channels))
     for (int64_t c = 0; c < channels; ++c) {
       double mean, invstd;
       if (batch_statistics_) {
@@ -110,7 +111,7 @@ class BatchNormKernel final : public Kernel {
     const float* weight = config_.affine ? args.params[0].f32() : nullptr;
     const int64_t channels = config_.channels, batch = batch_, plane = plane_;
     const double count = static_cast<double>(batch * plane);
-#pragma omp parallel for schedule(static) if (batch * plane * channels > (1 << 15))
+#pragma omp parallel for schedule(static) if (parallel_worth(batch * plane * channels))
     for (int64_t c = 0; c < channels; ++c) {
       const double mean = state.mean[c], invstd = state.invstd[c];
       double sum = 0, dot = 0;  // sum(dy), sum((x - mean) * dy)
