@@ -499,34 +499,35 @@ def geomean(xs):
 # What bounds the rows that miss a target, by a part of the case name: printed under the targets when
 # that case misses. Written from the runs of this suite on the 2 shared cores (see docs/performance.md).
 WHY = {
-    "seed pipeline": "**Seed pipeline (1x2x508x508 features, 2 MB):** the data fits in cache, so memory does not "
-    "bound these rows; per-call work does. Compare **auto 1 thread** with PyTorch: where one thread is already "
-    "slower (max pooling forward and backward), the kernel's own fixed cost — the exactness checks and oneDNN's "
-    "call path on a 2-channel image — is what is left to cut; where one thread is close to PyTorch and two are "
-    "far (adaptive average), a 2-thread parallel region waiting on a preempted thread is the cost, and PyTorch "
-    "runs such sizes on one thread (its grain size). The `(graph)` row adds up the nodes.",
+    "seed pipeline": "**Seed pipeline (1x2x508x508 features, 2 MB, in L2):** memory does not bound these rows; "
+    "per-call cost does. `auto` picks oneDNN for the 2/2 pools, and on this 2-channel image oneDNN's path (the "
+    "exactness scans, the primitive's call cost, a 2-thread parallel region) is slower than mininn's own naive "
+    "kernel — compare the **naive** column, which is at or under PyTorch for max backward and average forward "
+    "and backward. **auto 1 thread** is faster than auto for the backward rows: a parallel region waiting on a "
+    "preempted thread costs more than the work. A size-aware dispatch (naive or one thread below a few MB) is "
+    "what these rows need; the `(graph)` row adds up the nodes.",
     "MaxPool2d 3/2/1, 32x64x112x112": "**MaxPool2d 3/2/1 (training forward):** bounded by oneDNN 2.6's own "
-    "primitive on plain NCHW — see *The cost of exactness* below: the bare primitive alone is slower than "
-    "PyTorch's channels_last kernel, and the NaN / -FLT_MAX scans that make the result exactly PyTorch's add "
-    "the rest. Backward is faster than PyTorch.",
+    "primitive on plain NCHW — *The cost of exactness* below: the bare primitive alone is about PyTorch's "
+    "channels_last time, and the NaN / -FLT_MAX scans that make the result exactly PyTorch's add ~25 %. "
+    "Backward is faster than PyTorch.",
     "MaxUnpool2d": "**MaxPool2d 2/2 + indices:** the forward writes int64 indices converted from oneDNN's "
-    "workspace (8 bytes per output on top of the pooled value: the bound counts them); PyTorch's channels_last "
-    "kernel writes its indices in the same pass. MaxUnpool2d runs the naive kernel (no oneDNN primitive): one "
-    "zeroing pass plus a scatter.",
-    "AvgPool2d 3/1/1": "**AvgPool2d 3/1/1 exclude-pad (6.4 MB in and out):** oneDNN's plain-layout average "
-    "pooling against PyTorch's channels_last kernel, on data that partly stays in cache between calls.",
-    "AdaptiveAvgPool2d 1,": "**AdaptiveAvgPool2d 1 (6.4 MB in, 128 KB out):** PyTorch beats the DRAM bound "
-    "here because the input stays in cache across repeated calls; the bound (a 256 MB copy) is DRAM bandwidth. "
-    "mininn's oneDNN reduction is near that bound; a cache-resident kernel is the ceiling it misses.",
-    "AdaptiveAvgPool2d (7,7)|AdaptiveMaxPool2d (5,5)": "**AdaptiveAvgPool2d (7,7) on 20x20 and AdaptiveMaxPool2d (5,5) on 32x32:** "
-    "the windows differ in size (20 and 32 are not multiples of 7 and 5), which no oneDNN 2.6 primitive "
-    "computes exactly, so `auto` runs the naive kernel by design: the naive kernel is the bound, against "
+    "workspace (8 more bytes per output, a second pass); PyTorch's channels_last kernel writes its indices in "
+    "the same pass. MaxUnpool2d runs the naive kernel by design (no oneDNN primitive): a zeroing pass and a "
+    "scatter; on one thread it is under PyTorch (**auto 1 thread**).",
+    "AvgPool2d 3/1/1": "**AvgPool2d 3/1/1 exclude-pad:** oneDNN's plain-layout average pooling against "
+    "PyTorch's channels_last kernel, which is also under the copy bound (see the bound note).",
+    "AdaptiveAvgPool2d 1,": "**AdaptiveAvgPool2d 1:** mininn's oneDNN reduction is at the copy bound; PyTorch "
+    "is 3-4x under it on a 6.4 MB input that stays in cache between calls (see the bound note).",
+    "AdaptiveAvgPool2d (7,7)|AdaptiveMaxPool2d (5,5)": "**AdaptiveAvgPool2d (7,7) on 20x20, AdaptiveMaxPool2d "
+    "(5,5) on 32x32:** windows of different sizes (20 and 32 are not multiples of 7 and 5), which no oneDNN "
+    "2.6 primitive computes exactly, so `auto` runs the naive kernel by design; it is the bound here, against "
     "PyTorch's dedicated channels_last kernels.",
-    "Conv2d": "**Conv2d:** oneDNN 2.6 primitives on plain NCHW tensors, so each call reorders the source and "
-    "destination to and from oneDNN's blocked layout; PyTorch's channels_last path (its better layout here) "
-    "hands oneDNN a layout it can use directly. The reorders bound the forward ratio.",
-    "LeNet-5": "**LeNet-5 step:** batch 64 of 28x28 images gives kernels of well under a millisecond each, so "
-    "the step is the sum of per-node fixed costs and 2-thread parallel regions; compare **auto 1 thread**.",
+    "Conv2d": "**Conv2d:** the **oneDNN** column runs the same primitive as **auto** in another pass of the same "
+    "run; where the two differ by as much as the miss (7x7/2: ~2x), the miss is scheduling noise, and **auto 1 "
+    "thread** — under PyTorch's two threads for both forwards — shows the kernel itself. What remains per call "
+    "is the reorder between plain NCHW and oneDNN's blocked layout, which PyTorch's channels_last avoids.",
+    "LeNet-5": "**LeNet-5 step:** batch 64 of 28x28 images gives kernels well under a millisecond each: the "
+    "step is the sum of per-node fixed costs and 2-thread parallel regions; compare **auto 1 thread**.",
 }
 
 
@@ -712,10 +713,15 @@ def write_report(path, chart, all_cases, best, meta, micro, loads, process, peak
         named = lambda name: any(k in name for k in key.split("|"))
         if any(named(r[0]["name"]) for r in misses) or any(named(b[0]["name"]) for b in bound_misses):
             w(f"- {text}")
+    w("- **The bound** divides bytes by the copy bandwidth of a 256 MB buffer, measured here on 2 threads. This "
+      "VM's CPU reports 4 MiB of L2 per core and a 480 MiB L3, so every pooling input here is cache-resident "
+      "between repeated calls, and a kernel can beat the bound — PyTorch does for the small cases. Only the "
+      "32x64x112x112 cases (103 MB) are big enough for the bound to be the floor.")
     if not peak_ok:
         w("- **Peak memory:** where mininn's forward exceeds PyTorch's, the excess over **planned** (arena + "
-          "outputs, what the memory planner controls) is the input itself, oneDNN's blocked copies of source and "
-          "destination around a plain-layout primitive, its scratchpad and what first use sets up.")
+          "outputs, what the memory planner controls) lies outside the planner: the input itself and oneDNN's own "
+          "buffers (blocked copies around a plain-layout primitive, scratchpad, JIT code, thread pool). This "
+          "benchmark does not break it down further; a heap profile of the conv case is the next step.")
     w("- **Noise:** the load average above (other builds on the same 2 cores) moves single medians by "
       "several ms (steps of a scheduler tick); the targets are read on medians, the **fastest** column is "
       "the check that noise cannot flatter.")
