@@ -61,13 +61,23 @@ struct Geometry {
   int64_t planes = 0;          // N*C
   std::array<Axis, 3> axes{};  // D, H, W; unused leading axes are size 1
 
-  int64_t in_plane() const { return axes[0].in * axes[1].in * axes[2].in; }
-  int64_t out_plane() const { return axes[0].out * axes[1].out * axes[2].out; }
-  int64_t kernel_volume() const { return axes[0].kernel * axes[1].kernel * axes[2].kernel; }
+  // Products saturate at INT64_MAX: with zero planes (an empty batch) the
+  // sizes of one plane may be as large as PyTorch allows, far beyond what a
+  // product can hold, and nothing is indexed with them.
+  int64_t in_plane() const { return product(axes[0].in, axes[1].in, axes[2].in); }
+  int64_t out_plane() const { return product(axes[0].out, axes[1].out, axes[2].out); }
+  int64_t kernel_volume() const { return product(axes[0].kernel, axes[1].kernel, axes[2].kernel); }
   // Element reads a pass makes, roughly: what decides whether threads pay.
   int64_t work() const {
-    int64_t windows = out_plane() * kernel_volume();
-    return planes * (windows > in_plane() ? windows : in_plane());
+    int64_t windows = product(out_plane(), kernel_volume(), 1);
+    return product(planes, windows > in_plane() ? windows : in_plane(), 1);
+  }
+
+ private:
+  static int64_t product(int64_t a, int64_t b, int64_t c) {
+    int64_t ab = 0, abc = 0;
+    if (__builtin_mul_overflow(a, b, &ab) || __builtin_mul_overflow(ab, c, &abc)) return INT64_MAX;
+    return abc;
   }
 };
 

@@ -114,8 +114,14 @@ namespace {
 
 using Spans = std::array<std::vector<AvgSpan>, 3>;  // the window boxes along D, H, W
 
-Spans sliding_spans(const Geometry& g) { return {all_spans(g.axes[0]), all_spans(g.axes[1]), all_spans(g.axes[2])}; }
+// With no planes (an empty batch) no window is visited, and a plane's sizes
+// may be far too large to list their windows: then there are none.
+Spans sliding_spans(const Geometry& g) {
+  if (g.planes == 0) return {};
+  return {all_spans(g.axes[0]), all_spans(g.axes[1]), all_spans(g.axes[2])};
+}
 Spans adaptive_boxes(const Geometry& g) {
+  if (g.planes == 0) return {};
   return {adaptive_spans(g.axes[0]), adaptive_spans(g.axes[1]), adaptive_spans(g.axes[2])};
 }
 
