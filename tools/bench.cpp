@@ -140,9 +140,7 @@ void bench(const BenchOptions& options) {
     shapes.push_back(t.shape());
     input_bytes += t.nbytes();
   }
-  Backend backend = options.backend == "naive"    ? Backend::Naive
-                    : options.backend == "onednn" ? Backend::OneDnn
-                                                  : Backend::Auto;
+  Backend backend = parse_backend(options.backend);
   // Without --backward, the inference plan: fusions and the smaller arena.
   CompiledGraph plan(graph, shapes, {backend, false, options.backward});
   Timings timings = measure(plan, inputs, options);
@@ -241,7 +239,7 @@ Runner add_bench(CLI::App& app) {
   cmd->add_flag("--backward", options->backward, "also time backward (gradients of ones for every float output)");
   cmd->add_option("--batch", options->batch, "the batch size for a null batch dimension (default 1)")
       ->check(whole_number(1));
-  cmd->add_option("--backend", options->backend, "auto, onednn or naive")->check(CLI::IsMember({"auto", "onednn", "naive"}));
+  add_backend_option(cmd, options->backend);
   cmd->add_flag("--json", options->json, "print one JSON object instead of the table");
   return [options] { bench(*options); };
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <mininn/backend.h>
 
 #include <cstdint>
 #include <functional>
@@ -18,6 +19,19 @@ Runner add_dot(CLI::App& app);
 Runner add_ops(CLI::App& app);
 Runner add_train(CLI::App& app);
 Runner add_bench(CLI::App& app);
+
+// --backend, the same on every subcommand: the name stays a string (so the
+// usage error quotes what was typed) and parse_backend turns it into a Backend.
+inline CLI::Option* add_backend_option(CLI::App* cmd, std::string& name) {
+  return cmd->add_option("--backend", name, "auto (default): oneDNN where exact, else naive; or force onednn / naive")
+      ->check(CLI::IsMember({"auto", "onednn", "naive"}));
+}
+
+inline Backend parse_backend(const std::string& name) {
+  if (name == "onednn") return Backend::OneDnn;
+  if (name == "naive") return Backend::Naive;
+  return Backend::Auto;
+}
 
 // A count option's check, with a message a person can read (CLI11's
 // PositiveNumber prints the range up to DBL_MAX).

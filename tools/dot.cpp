@@ -31,9 +31,7 @@ void dot(const DotOptions& options) {
     fail("mininn dot writes Graphviz text, not {}: write a .dot file and render it with Graphviz, "
          "e.g. dot -T{} graph.dot -o {}",
          ext, ext.substr(1), options.output);
-  Backend backend = options.backend == "naive"    ? Backend::Naive
-                    : options.backend == "onednn" ? Backend::OneDnn
-                                                  : Backend::Auto;
+  Backend backend = parse_backend(options.backend);
   Model model = Model::load(options.model);
   Session session = model.compile(
       {.batch = options.batch, .backend = backend, .backward = !options.forward_only, .training = options.training});
@@ -54,7 +52,7 @@ Runner add_dot(CLI::App& app) {
       "dot", "Write the graph in Graphviz's dot language: inputs, nodes with shapes and backends, outputs");
   cmd->add_option("model", options->model, "the model file (JSON)")->required();
   cmd->add_option("--output,-o", options->output, "the .dot file to write (default: standard output)");
-  cmd->add_option("--backend", options->backend, "auto, onednn or naive")->check(CLI::IsMember({"auto", "onednn", "naive"}));
+  add_backend_option(cmd, options->backend);
   cmd->add_option("--batch", options->batch, "the batch size for a null batch dimension (default 1)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--training", options->training, "as compiled for training mode");

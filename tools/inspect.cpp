@@ -44,7 +44,7 @@ void inspect(const InspectOptions& options) {
     if (!shape.empty() && shape[0] == kDynamic) shape[0] = options.batch;
     shapes.push_back(shape);
   }
-  Backend backend = options.backend == "naive" ? Backend::Naive : options.backend == "onednn" ? Backend::OneDnn : Backend::Auto;
+  Backend backend = parse_backend(options.backend);
   CompiledGraph plan(graph, shapes, {backend, options.training, true});
   CompiledGraph inference(graph, shapes, {backend, options.training, false});
 
@@ -100,7 +100,7 @@ Runner add_inspect(CLI::App& app) {
   auto options = std::make_shared<InspectOptions>();
   CLI::App* cmd = app.add_subcommand("inspect", "Show every node: op, inferred output shapes, backend and why");
   cmd->add_option("model", options->model, "the model file (JSON)")->required();
-  cmd->add_option("--backend", options->backend, "auto, onednn or naive")->check(CLI::IsMember({"auto", "onednn", "naive"}));
+  add_backend_option(cmd, options->backend);
   cmd->add_option("--batch", options->batch, "the batch size for a null batch dimension (default 1)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--training", options->training, "as compiled for training mode");

@@ -24,12 +24,6 @@ struct RunOptions {
   int64_t batch = 1;
 };
 
-Backend parse_backend(const std::string& name) {
-  if (name == "onednn") return Backend::OneDnn;
-  if (name == "naive") return Backend::Naive;
-  return Backend::Auto;
-}
-
 void make_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -111,8 +105,7 @@ Runner add_run(CLI::App& app) {
   cmd->add_option("model", options->model, "the model file (JSON)")->required();
   cmd->add_option("--input,-i", options->inputs, "NAME=PATH: a graph input from .npy, .png, .jpg, .jpeg or .bmp");
   cmd->add_option("--output-dir,-o", options->output_dir, "where outputs go (default: out)");
-  cmd->add_option("--backend", options->backend, "auto: oneDNN where exact, else naive; or force onednn / naive")
-      ->check(CLI::IsMember({"auto", "onednn", "naive"}));
+  add_backend_option(cmd, options->backend);
   cmd->add_flag("--backward", options->backward,
                 "back-propagate; gradients of inputs and parameters go to DIR/grad/");
   cmd->add_option("--grad-output", options->grad_outputs,

@@ -87,7 +87,7 @@ void train(const TrainCliOptions& o) {
   options.batch_size = o.batch_size;
   options.seed = o.seed;
   options.optimizer = optimizer_options(o);
-  options.backend = o.backend == "naive" ? Backend::Naive : o.backend == "onednn" ? Backend::OneDnn : Backend::Auto;
+  options.backend = parse_backend(o.backend);
   Trainer trainer(o.model, options);
 
   Dataset train_set = load_dataset(o.images, o.labels, "training set");
@@ -173,7 +173,7 @@ Runner add_train(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "seeds shuffling and Dropout (default 0)");
   cmd->add_option("--save", o->save, "write the trained parameters and buffers to this safetensors file");
   cmd->add_option("--log-csv", o->log_csv, "write every step's loss and every epoch's summary to this CSV file");
-  cmd->add_option("--backend", o->backend, "auto, onednn or naive")->check(CLI::IsMember({"auto", "onednn", "naive"}));
+  add_backend_option(cmd, o->backend);
   return [o] { train(*o); };
 }
 
