@@ -98,11 +98,7 @@ Session Model::compile(const SessionOptions& options) const {
     std::vector<Shape> shapes = options.input_shapes;
     if (shapes.empty()) {
       check(options.batch >= 0, "SessionOptions::batch must not be negative, but is {}", options.batch);
-      for (const GraphInput& input : g.inputs) {
-        Shape shape = g.values[input.value].desc.shape;
-        if (!shape.empty() && shape[0] == kDynamic) shape[0] = options.batch;
-        shapes.push_back(shape);
-      }
+      for (const GraphInput& input : g.inputs) shapes.push_back(with_batch(g.values[input.value].desc.shape, options.batch));
     }
     CompileOptions compile_options;
     compile_options.backend = options.backend;

@@ -35,4 +35,13 @@ int64_t checked_numel(const Shape& shape) {
   return count;
 }
 
+size_t checked_bytes(const TensorDesc& desc) {
+  return static_cast<size_t>(checked_numel(desc.shape)) * dtype_size(desc.dtype);
+}
+
+Shape with_batch(Shape shape, int64_t batch) {
+  if (!shape.empty() && shape[0] == kDynamic) shape[0] = batch;
+  return shape;
+}
+
 }  // namespace mininn

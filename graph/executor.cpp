@@ -43,7 +43,7 @@ class FusedKernel final : public Kernel {
 constexpr size_t kArenaAlign = 64;
 
 size_t aligned_bytes(const TensorDesc& desc) {
-  size_t bytes = static_cast<size_t>(checked_numel(desc.shape)) * dtype_size(desc.dtype);
+  size_t bytes = checked_bytes(desc);
   return (bytes + kArenaAlign - 1) / kArenaAlign * kArenaAlign;
 }
 
@@ -51,6 +51,13 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// `slot` when no one else holds it (the caller let go of last backward's
+// gradient), else a new buffer kept there for next time.
+Tensor& reusable(Tensor& slot, const Shape& shape) {
+  if (!slot.sole_owner()) slot = Tensor::empty(shape);
+  return slot;
 }
 
 void add_into(Tensor& sum, const Tensor& addend) {
@@ -175,9 +182,8 @@ void CompiledGraph::plan_memory() {
   std::vector<int> roots;
   for (size_t v = 0; v < count; ++v) {
     if (first[v] < 0 || storage_of_[v] != static_cast<int>(v)) continue;
-    size_t bytes = static_cast<size_t>(checked_numel(descs_[v].shape)) * dtype_size(descs_[v].dtype);
     if (is_output[v]) {
-      memory_.output_bytes += bytes;
+      memory_.output_bytes += checked_bytes(descs_[v]);
       continue;
     }
     memory_.unplanned_bytes += aligned_bytes(descs_[v]);
@@ -235,13 +241,6 @@ Execution::Execution(const CompiledGraph& plan) : plan_(plan), own_generator_(pl
   for (size_t v = 0; v < g.values.size(); ++v)
     if (plan.offset_[v] >= 0)
       values_[v] = Tensor::wrap(arena_.get() + plan.offset_[v], plan.desc(v).shape, plan.desc(v).dtype);
-}
-
-// `slot` when no one else holds it (the caller let go of last backward's
-// gradient), else a new buffer kept there for next time.
-Tensor& Execution::reusable(Tensor& slot, const Shape& shape) {
-  if (!slot.sole_owner()) slot = Tensor::empty(shape);
-  return slot;
 }
 
 void Execution::time_nodes(std::vector<double>* forward_ms, std::vector<double>* backward_ms) {

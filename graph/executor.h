@@ -117,7 +117,6 @@ class Execution {
   // Backward's buffers, kept from one backward to the next (reusable()).
   std::vector<Tensor> grad_buffers_, param_grad_buffers_, zeros_, ones_;
   std::vector<std::vector<Tensor>> scratch_;  // per node input
-  static Tensor& reusable(Tensor& slot, const Shape& shape);
 };
 
 }  // namespace mininn

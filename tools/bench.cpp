@@ -45,8 +45,6 @@ double median(std::vector<double> runs) {
   return (*std::max_element(runs.begin(), runs.begin() + mid) + upper) / 2;
 }
 
-size_t desc_bytes(const TensorDesc& desc) { return static_cast<size_t>(checked_numel(desc.shape)) * dtype_size(desc.dtype); }
-
 // Normal values for float inputs; int64 inputs (labels, pooling indices)
 // get zeros, the one value valid for every op that reads them.
 std::vector<Tensor> random_inputs(const Graph& graph, int64_t batch) {
@@ -54,9 +52,7 @@ std::vector<Tensor> random_inputs(const Graph& graph, int64_t batch) {
   std::vector<Tensor> out;
   for (const GraphInput& input : graph.inputs) {
     const TensorDesc& desc = graph.values[input.value].desc;
-    Shape shape = desc.shape;
-    if (!shape.empty() && shape[0] == kDynamic) shape[0] = batch;
-    Tensor t = Tensor::zeros(shape, desc.dtype);
+    Tensor t = Tensor::zeros(with_batch(desc.shape, batch), desc.dtype);
     if (desc.dtype == DType::Float32) generator.normal(t.floats(), 0.0f, 1.0f);
     out.push_back(t);
   }
@@ -72,7 +68,7 @@ size_t gradient_bytes(const CompiledGraph& plan) {
   size_t bytes = 0;
   for (size_t v = 0; v < graph.values.size(); ++v)
     if (graph.values[v].requires_grad && plan.desc(static_cast<int>(v)).dtype == DType::Float32)
-      bytes += desc_bytes(plan.desc(static_cast<int>(v)));
+      bytes += checked_bytes(plan.desc(static_cast<int>(v)));
   for (const Parameter& p : graph.params)
     if (p.trainable) bytes += p.tensor.nbytes();
   return bytes;
@@ -84,11 +80,6 @@ size_t peak_rss_bytes() {
   return static_cast<size_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
 }
 
-std::string bytes_text(size_t bytes) {
-  if (bytes < 1024) return fmt::format("{} B", bytes);
-  if (bytes < 1024 * 1024) return fmt::format("{:.1f} KiB", bytes / 1024.0);
-  return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024.0));
-}
 
 struct Timings {
   std::vector<double> forward, backward;                 // per run, whole graph

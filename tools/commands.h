@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <mininn/backend.h>
 
 #include <cstdint>
@@ -31,6 +32,13 @@ inline Backend parse_backend(const std::string& name) {
   if (name == "onednn") return Backend::OneDnn;
   if (name == "naive") return Backend::Naive;
   return Backend::Auto;
+}
+
+// 512 B, 3.5 KiB, 2.1 MiB.
+inline std::string bytes_text(size_t bytes) {
+  if (bytes < 1024) return fmt::format("{} B", bytes);
+  if (bytes < 1024 * 1024) return fmt::format("{:.1f} KiB", bytes / 1024.0);
+  return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024.0));
 }
 
 // A count option's check, with a message a person can read (CLI11's

@@ -70,9 +70,7 @@ std::vector<Tensor> load_inputs(const Graph& graph, const std::vector<std::pair<
           to_string(value.desc), value.name);
     check(value.desc.dtype == DType::Float32, "{} is int64 and cannot be random: give it with --input {}=PATH", what,
           value.name);
-    Shape shape = value.desc.shape;
-    if (!shape.empty() && shape[0] == kDynamic) shape[0] = batch;
-    Tensor t = Tensor::empty(shape);
+    Tensor t = Tensor::empty(with_batch(value.desc.shape, batch));
     generator.normal(t.floats(), 0.0f, 1.0f);
     out.push_back(t);
   }

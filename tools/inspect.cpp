@@ -18,12 +18,6 @@ struct InspectOptions {
   bool training = false;
 };
 
-std::string bytes_text(size_t bytes) {
-  if (bytes < 1024) return fmt::format("{} B", bytes);
-  if (bytes < 1024 * 1024) return fmt::format("{:.1f} KiB", bytes / 1024.0);
-  return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024.0));
-}
-
 std::string memory_text(const MemoryPlan& m) {
   return fmt::format("arena {} (one buffer per value: {}, saved {}), outputs {}", bytes_text(m.arena_bytes),
                      bytes_text(m.unplanned_bytes), bytes_text(m.unplanned_bytes - m.arena_bytes),
@@ -40,9 +34,7 @@ void inspect(const InspectOptions& options) {
   auto graph = std::make_shared<const Graph>(load_model(options.model));
   std::vector<Shape> shapes;
   for (const GraphInput& input : graph->inputs) {
-    Shape shape = graph->values[input.value].desc.shape;
-    if (!shape.empty() && shape[0] == kDynamic) shape[0] = options.batch;
-    shapes.push_back(shape);
+    shapes.push_back(with_batch(graph->values[input.value].desc.shape, options.batch));
   }
   Backend backend = parse_backend(options.backend);
   CompiledGraph plan(graph, shapes, {backend, options.training, true});
