@@ -96,14 +96,17 @@ std::string Session::dot() const {
     }
 
     // Edges after every producer is known: a model's node order is free. An
-    // edge carries its value's name and shape, except from a graph input,
-    // whose own node shows them; int64 values (indices) are dashed.
+    // edge carries its value's name and shape, and its layout when layout
+    // propagation keeps it in oneDNN's, except from a graph input, whose own
+    // node shows them; int64 values (indices) are dashed.
     for (size_t n = 0; n < node_infos.size(); ++n)
       for (const std::string& value : node_infos[n].inputs) {
         bool from_input = producer[value].rfind("input", 0) == 0;
         std::string style = descs[value].dtype == DType::Int64 ? ", style=dashed" : "";
-        out += fmt::format("  {} -> node{} [label={}{}];\n", producer[value], n,
-                           dot_string(from_input ? "" : value + "\n" + to_string(descs[value])), style);
+        std::string label = value + "\n" + to_string(descs[value]);
+        if (const TensorLayoutRef& layout = s.plan->layout(g.find_value(value))) label += "\n" + layout_name(layout);
+        out += fmt::format("  {} -> node{} [label={}{}];\n", producer[value], n, dot_string(from_input ? "" : label),
+                           style);
       }
     for (size_t i = 0; i < s.outputs.size(); ++i) {
       const TensorInfo& output = s.outputs[i];

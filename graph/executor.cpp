@@ -101,24 +101,63 @@ CompiledGraph::CompiledGraph(std::shared_ptr<const Graph> graph, const std::vect
   }
   check_compiled_bytes(g, descs_, options.backward);  // before any kernel allocates
   plan_fusion();
+  build_kernels();
   plan_memory();
+}
+
+// Every node's kernel, with layout propagation for inference on the oneDNN
+// backends: a value that a oneDNN kernel produces and only oneDNN kernels
+// read stays in the producer's layout (nChw16c after a convolution), so
+// neither side converts it. Graph outputs stay plain, and so does a value
+// some reader cannot take as it is: its producer converts it instead. Each
+// kernel says what it took and gave (Kernel::layouts); a round that finds an
+// offer refused marks that value plain and builds again. Values only ever go
+// back to plain, so the rounds end, after one in the usual case.
+void CompiledGraph::build_kernels() {
+  const Graph& g = *graph_;
+  const bool propagate =
+      options_.propagate_layouts && !options_.backward && options_.backend != Backend::Naive;
+  std::vector<bool> plain_only(g.values.size(), false);  // by storage
+  for (int v : g.outputs) plain_only[storage_of_[v]] = true;
   kernels_.resize(g.nodes.size());
-  for (int n : g.schedule) {
-    const Node& node = g.nodes[n];
-    if (fused_into_[n] >= 0) {
-      kernels_[n] = std::make_unique<FusedKernel>(g.nodes[fused_into_[n]].name);
-      continue;
+  for (bool settled = false; !settled;) {
+    layouts_.assign(g.values.size(), nullptr);
+    for (int n : g.schedule) {
+      const Node& node = g.nodes[n];
+      if (fused_into_[n] >= 0) {
+        kernels_[n] = std::make_unique<FusedKernel>(g.nodes[fused_into_[n]].name);
+        continue;
+      }
+      KernelConfig config;
+      config.post_op = post_op_[n];
+      for (int v : node.inputs) config.inputs.push_back(descs_[v]);
+      for (int v : node.outputs) config.outputs.push_back(descs_[v]);
+      for (int p : node.params) config.params.push_back(g.params[p].tensor.desc());
+      config.backend = options_.backend;
+      config.training = options_.training;
+      config.needs_backward = options_.backward;
+      config.seed = g.seed;
+      if (propagate) {
+        for (int v : node.inputs) config.input_layouts.push_back(layouts_[storage_of_[v]]);
+        config.free_output_layouts = true;
+        for (int v : node.outputs) config.free_output_layouts = config.free_output_layouts && !plain_only[storage_of_[v]];
+      }
+      at_node(node, [&] { kernels_[n] = node.op->make_kernel(config); });
+      const std::vector<TensorLayoutRef>& given = kernels_[n]->layouts.outputs;
+      for (size_t i = 0; i < given.size() && i < node.outputs.size(); ++i) layouts_[storage_of_[node.outputs[i]]] = given[i];
     }
-    KernelConfig config;
-    config.post_op = post_op_[n];
-    for (int v : node.inputs) config.inputs.push_back(descs_[v]);
-    for (int v : node.outputs) config.outputs.push_back(descs_[v]);
-    for (int p : node.params) config.params.push_back(g.params[p].tensor.desc());
-    config.backend = options.backend;
-    config.training = options.training;
-    config.needs_backward = options.backward;
-    config.seed = g.seed;
-    at_node(node, [&] { kernels_[n] = node.op->make_kernel(config); });
+    settled = true;
+    for (int n : g.schedule) {
+      if (fused_into_[n] >= 0) continue;
+      const Node& node = g.nodes[n];
+      const std::vector<TensorLayoutRef>& taken = kernels_[n]->layouts.inputs;
+      for (size_t i = 0; i < node.inputs.size(); ++i) {
+        const int root = storage_of_[node.inputs[i]];
+        if (!layouts_[root] || (i < taken.size() && taken[i] == layouts_[root])) continue;
+        plain_only[root] = true;
+        settled = false;
+      }
+    }
   }
 }
 

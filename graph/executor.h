@@ -26,6 +26,9 @@ struct CompileOptions {
   Backend backend = Backend::Auto;
   bool training = false;  // BatchNorm batch statistics, Dropout active
   bool backward = false;  // keep what backward passes need
+  // Inference only: hand values between oneDNN kernels in their own
+  // layouts (CompiledGraph::layout). Off for comparisons.
+  bool propagate_layouts = true;
 };
 
 // Where a compiled graph's memory goes (CompiledGraph::memory(), shown by
@@ -53,6 +56,9 @@ class CompiledGraph {
   const MemoryPlan& memory() const { return memory_; }
   // The node an activation was fused into (Conv2d + ReLU), or -1.
   int fused_into(int node) const { return fused_into_[node]; }
+  // The layout a value is kept in between its producer and its readers
+  // (null: plain). Graph inputs and outputs are always plain.
+  const TensorLayoutRef& layout(int value) const { return layouts_[storage_of_[value]]; }
 
  private:
   std::shared_ptr<const Graph> graph_;
@@ -63,8 +69,10 @@ class CompiledGraph {
   std::vector<PostOp> post_op_;                   // per node
   std::vector<int> storage_of_;                   // per value: the value whose buffer it uses (itself unless fused)
   std::vector<int64_t> offset_;                   // per value: arena offset, or -1 when not in the arena
+  std::vector<TensorLayoutRef> layouts_;          // per value (its storage's entry counts)
   MemoryPlan memory_;
   void plan_fusion();
+  void build_kernels();
   void plan_memory();
   friend class Execution;
 };
@@ -90,7 +98,8 @@ class Execution {
   Tensor output(size_t index) const;
   // Any value of the last forward. An intermediate lives in the arena, so
   // unless the graph was compiled for backward, a later node may have
-  // reused its memory once every reader of it ran: read graph outputs.
+  // reused its memory once every reader of it ran, and it may be in a
+  // layout other than plain (CompiledGraph::layout): read graph outputs.
   const Tensor& value(int id) const { return values_[id]; }
 
   // Per-node wall time of every later forward and backward, in ms, indexed

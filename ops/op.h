@@ -42,7 +42,20 @@ struct Dispatch {
   std::string forward = "naive";
   std::string backward = "naive";
   std::string reason;  // why oneDNN does not run it (empty when it does, or was not asked)
+  // The layout conversions a forward run makes at the node's edges, e.g.
+  // "input 0: nchw -> nChw16c" (empty when it reads and writes what it is
+  // handed).
+  std::vector<std::string> conversions;
 };
+
+// A tensor layout other than plain row-major: one of oneDNN's own, such as
+// nChw16c, in which consecutive oneDNN kernels hand a value over without
+// converting it (layout propagation, graph/executor.cpp). Opaque outside
+// ops/onednn; a null TensorLayoutRef means plain. Only layouts without
+// padding are propagated, so a value takes the same bytes in any layout.
+struct TensorLayout;
+using TensorLayoutRef = std::shared_ptr<const TensorLayout>;
+std::string layout_name(const TensorLayoutRef& layout);  // "nChw16c", or "plain" for null
 
 // An elementwise activation folded into the node that produces its input
 // (Conv2d + ReLU as one oneDNN primitive with a post-op). Only activations
@@ -66,6 +79,19 @@ struct KernelConfig {
   // (single) output before returning. Compiled graphs fuse only for
   // inference (no backward), so a kernel never differentiates through it.
   PostOp post_op = {};
+  // Layout propagation (inference only): the layout each input arrives in
+  // (empty, or null entries: plain), and whether the kernel may leave its
+  // outputs in a layout of its choosing (else they must be plain). A kernel
+  // says what it did in Kernel::layouts.
+  std::vector<TensorLayoutRef> input_layouts = {};
+  bool free_output_layouts = false;
+};
+
+// The layouts a kernel reads its inputs in and writes its outputs in (null:
+// plain). inputs[i] is the layout offered for input i if the kernel takes it
+// as it is, else null: the executor then has the producer make it plain.
+struct KernelLayouts {
+  std::vector<TensorLayoutRef> inputs, outputs;
 };
 
 // Per-execution scratch a kernel keeps between forward and backward (saved
@@ -107,6 +133,7 @@ class Kernel {
   virtual int primitives_created() const { return 0; }
 
   Dispatch dispatch;
+  KernelLayouts layouts;  // empty: plain everywhere
 };
 
 // A node's operation with its attributes parsed. Immutable once created.

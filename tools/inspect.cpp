@@ -30,6 +30,33 @@ std::string backend_text(const Dispatch& d) {
   return text;
 }
 
+// Layout propagation: which values pass between kernels in a oneDNN layout,
+// and the conversions each node still makes per forward.
+void print_layouts(const Graph& graph, const CompiledGraph& inference) {
+  std::vector<std::vector<std::string>> kept;
+  for (int n : graph.schedule) {
+    if (inference.fused_into(n) >= 0) continue;
+    for (int v : graph.nodes[n].inputs) {
+      if (!inference.layout(v)) continue;
+      int producer = graph.values[v].producer;
+      if (int into = inference.fused_into(producer); into >= 0) producer = into;
+      kept.push_back({graph.values[v].name, layout_name(inference.layout(v)),
+                      graph.nodes[producer].name + " -> " + graph.nodes[n].name});
+    }
+  }
+  fmt::print("layouts for inference:{}\n", kept.empty() ? " plain everywhere" : "");
+  for (const auto& row : kept) fmt::print("  {:<12} {:<10} {}\n", row[0], row[1], row[2]);
+  std::string conversions;
+  for (int n : graph.schedule) {
+    const std::vector<std::string>& list = inference.kernel(n).dispatch.conversions;
+    if (list.empty()) continue;
+    std::string line;
+    for (const std::string& c : list) line += (line.empty() ? "" : "; ") + c;
+    conversions += fmt::format("  {:<12} {}\n", graph.nodes[n].name, line);
+  }
+  fmt::print("conversions per forward (inference):{}\n{}", conversions.empty() ? " none" : "", conversions);
+}
+
 void inspect(const InspectOptions& options) {
   auto graph = std::make_shared<const Graph>(load_model(options.model));
   std::vector<Shape> shapes;
@@ -81,6 +108,7 @@ void inspect(const InspectOptions& options) {
     if (int into = inference.fused_into(n); into >= 0)
       fused += fmt::format("{}{} + {}", fused.empty() ? "" : ", ", graph->nodes[into].name, graph->nodes[n].name);
   fmt::print("fused for inference: {}\n", fused.empty() ? "none" : fused + " (the activation runs inside the producer's kernel)");
+  print_layouts(*graph, inference);
   fmt::print("memory: weights {}\n", bytes_text(plan.memory().weights_bytes));
   fmt::print("  inference:     {}\n", memory_text(inference.memory()));
   fmt::print("  with backward: {}\n", memory_text(plan.memory()));

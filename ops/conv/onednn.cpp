@@ -14,10 +14,17 @@
 // max(x, 0), turning NaN into 0 and -0.0 into +0.0, and gemm takes x * 0,
 // turning -1 into -0.0. ReLU and LeakyReLU(0) therefore run as a loop over
 // the output, with the standalone kernel's rule (activation::apply_post_op).
+//
+// Layout propagation (inference only): an input offered in the layout the
+// forward primitive chose for its source is read as it is, and when free
+// to, the output is left in the primitive's destination layout; the
+// reorders of those ports then disappear (Dispatch::conversions lists the
+// ones that remain).
 #include "ops/conv/onednn.h"
 
 #include "framework/error.h"
 #include "ops/activation/activation.h"
+#include "ops/onednn/layout.h"
 #include "ops/onednn/runtime.h"
 
 #include <fmt/format.h>
@@ -38,8 +45,9 @@ using dnnl::memory;
 using dnnl::prop_kind;
 using rt::Dims;
 
-// A tensor as the caller holds it (plain) and as a primitive wants it, with
-// the reorder between them when the two differ.
+// A tensor as the caller holds it (`plain`: plain NCHW / OIHW, unless
+// layout propagation hands it over in the primitive's own layout) and as a
+// primitive wants it, with the reorder between them when the two differ.
 struct Port {
   memory::desc plain, inner;
   std::optional<rt::Reorder> reorder;
@@ -98,8 +106,13 @@ struct ConvState final : KernelState {
 
 class ConvKernel final : public Kernel {
  public:
-  ConvKernel(const Geometry& g, bool has_bias, bool needs_backward, PostOp post_op)
-      : g_(g), has_bias_(has_bias), needs_backward_(needs_backward), post_op_(post_op) {
+  ConvKernel(const Geometry& g, bool has_bias, const KernelConfig& config)
+      : g_(g),
+        has_bias_(has_bias),
+        needs_backward_(config.needs_backward),
+        post_op_(config.post_op),
+        offered_src_(rt::offered(config, 0)),
+        free_dst_(config.free_output_layouts && !config.needs_backward) {
     explicit_pad_ = g.mode != PaddingMode::Zeros && (g.pad_top || g.pad_bottom || g.pad_left || g.pad_right);
     padded_h_ = g.in_h + g.pad_top + g.pad_bottom;
     padded_w_ = g.in_w + g.pad_left + g.pad_right;
@@ -152,9 +165,19 @@ class ConvKernel final : public Kernel {
       }
     }
     forward_ = rt::create<convolution_forward>(forward_pd_, created_);
-    src_ = make_port(plain_src_, forward_pd_.src_desc(), true, created_);
+    TensorLayoutRef src_layout, dst_layout;
+    if (offered_src_ && !explicit_pad_ && !needs_backward_ && offered_src_->desc == forward_pd_.src_desc())
+      src_layout = offered_src_;
+    if (free_dst_) dst_layout = rt::propagated_layout(forward_pd_.dst_desc());
+    layouts.inputs = {src_layout};
+    layouts.outputs = {dst_layout};
+    src_ = make_port(rt::desc_of(src_layout, src_dims), forward_pd_.src_desc(), true, created_);
     weights_ = make_port(rt::plain(weight_dims), forward_pd_.weights_desc(), true, created_);
-    dst_ = make_port(rt::plain(dst_dims), forward_pd_.dst_desc(), false, created_);
+    dst_ = make_port(rt::desc_of(dst_layout, dst_dims), forward_pd_.dst_desc(), false, created_);
+    if (src_.converts()) dispatch.conversions.push_back(rt::conversion("input 0", src_.plain, src_.inner, "nchw"));
+    if (weights_.converts())
+      dispatch.conversions.push_back(rt::conversion("weight", weights_.plain, weights_.inner, g.groups == 1 ? "oihw" : "goihw"));
+    if (dst_.converts()) dispatch.conversions.push_back(rt::conversion("output 0", dst_.inner, dst_.plain, "nchw"));
     scratchpad_ =
         std::max({rt::scratchpad_bytes(forward_pd_), src_.scratchpad(), weights_.scratchpad(), dst_.scratchpad()});
     if (!needs_backward_) return;
@@ -326,6 +349,8 @@ class ConvKernel final : public Kernel {
   Geometry g_;
   bool has_bias_, needs_backward_, explicit_pad_ = false;
   PostOp post_op_;
+  TensorLayoutRef offered_src_;  // the layout the input arrives in (null: plain)
+  bool free_dst_;                // may leave the output in the primitive's layout
   bool post_op_in_primitive_ = false;
   int64_t padded_h_ = 0, padded_w_ = 0;
   std::vector<int64_t> rows_, cols_;  // padded row/column -> input row/column
@@ -350,7 +375,7 @@ std::unique_ptr<Kernel> make_conv2d(const Geometry& geometry, bool has_bias, con
     why = "empty input (batch 0): nothing to compute";
     return nullptr;
   }
-  auto kernel = std::make_unique<ConvKernel>(geometry, has_bias, config.needs_backward, config.post_op);
+  auto kernel = std::make_unique<ConvKernel>(geometry, has_bias, config);
   try {
     kernel->build();
   } catch (const dnnl::error& e) {

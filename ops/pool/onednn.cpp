@@ -294,6 +294,8 @@ std::unique_ptr<Kernel> build_avg(const Geometry& g, int rank, const AvgOptions&
         include && any_pad ? algorithm::pooling_avg_include_padding : algorithm::pooling_avg_exclude_padding;
     p = problem_of(g, rank, g.planes, kind);
   }
+  if (pad == std::array<int64_t, 3>{0, 0, 0})
+    if (auto kernel = build_layout_pool(g, rank, p.kind, config, why)) return kernel;
   Primitives prims;
   if (!prims.build(p, config.needs_backward, config.needs_backward, config.backend, why)) return nullptr;
   return std::make_unique<AvgPoolKernel>(g, pad, std::move(prims), AvgFallback{naive_geometry, adaptive, options});

@@ -69,6 +69,13 @@ struct Primitives {
   }
 };
 
+// A 2-d pool for inference on the layout its input is offered in
+// (onednn_layout.cpp), or nullptr when none is offered or oneDNN cannot run
+// it there: the plain kernels then take it, from a plain input. `kind` is
+// the algorithm the plain kernel would use, with no padded copy of the input.
+std::unique_ptr<Kernel> build_layout_pool(const Geometry& g, int rank, algorithm kind, const KernelConfig& config,
+                                          std::string& why);
+
 // Max pooling (onednn_max.cpp): `g` is a sliding-window geometry.
 std::unique_ptr<Kernel> build_max(const Geometry& g, int rank, bool returns_indices, const KernelConfig& config,
                                   std::string& why);

@@ -310,6 +310,8 @@ std::unique_ptr<Kernel> build_max(const Geometry& g, int rank, bool returns_indi
     why = "empty input (batch 0): nothing to compute";
     return nullptr;
   }
+  if (!returns_indices)
+    if (auto kernel = build_layout_pool(g, rank, algorithm::pooling_max, config, why)) return kernel;
   Problem p = problem_of(g, rank, g.planes, algorithm::pooling_max);
   const bool workspace = returns_indices || config.needs_backward;
   Primitives prims;

@@ -21,6 +21,7 @@ namespace mininn {
 namespace {
 
 using nlohmann::json;
+using testing::fill_awkward;
 
 uint32_t bits(float f) {
   uint32_t u;
@@ -35,17 +36,6 @@ int64_t first_difference(const Tensor& a, const Tensor& b) {
   for (int64_t i = 0; i < a.numel(); ++i)
     if (bits(a.f32()[i]) != bits(b.f32()[i])) return i;
   return -1;
-}
-
-// Random values with the awkward ones mixed in: +-0, denormals, and unless
-// `finite_only` huge values, NaN and +-inf.
-void fill_awkward(float* x, int64_t count, std::mt19937& rng, bool finite_only = false) {
-  const float inf = std::numeric_limits<float>::infinity();
-  const float specials[] = {-0.0f, 0.0f, -1e-45f, 1e-45f, -2.5f,
-                            3e38f, -3e38f, std::numeric_limits<float>::quiet_NaN(), inf, -inf};
-  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
-  std::uniform_int_distribution<int> pick(0, 39), special(0, finite_only ? 4 : 9);
-  for (int64_t i = 0; i < count; ++i) x[i] = pick(rng) < 3 ? specials[special(rng)] : value(rng);
 }
 
 struct ConvCase {

@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
@@ -120,6 +121,17 @@ inline Tensor uniform_tensor(const Shape& shape, std::mt19937& rng, float bound 
   std::uniform_real_distribution<float> dist(-bound, bound);
   for (float& v : t.floats()) v = dist(rng);
   return t;
+}
+
+// Random values with the awkward ones mixed in: +-0, denormals, and unless
+// `finite_only` huge values, NaN and +-inf.
+inline void fill_awkward(float* x, int64_t count, std::mt19937& rng, bool finite_only = false) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float specials[] = {-0.0f, 0.0f, -1e-45f, 1e-45f, -2.5f,
+                            3e38f, -3e38f, std::numeric_limits<float>::quiet_NaN(), inf, -inf};
+  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
+  std::uniform_int_distribution<int> pick(0, 39), special(0, finite_only ? 4 : 9);
+  for (int64_t i = 0; i < count; ++i) x[i] = pick(rng) < 3 ? specials[special(rng)] : value(rng);
 }
 
 }  // namespace mininn::testing
