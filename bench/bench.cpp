@@ -7,7 +7,7 @@
 //   mininn_bench --peak --cases cases.json          # memory of one forward
 //
 // cases.json: [{"name": ..., "model": {mininn model}, "shapes": [[N, C, H, W], ...],
-//               "backward": true}, ...]
+//               "backward": true, "layouts": true}, ...]   (layouts: CompileOptions::propagate_layouts)
 // Prints one JSON document on stdout. Each kernel runs with preallocated
 // outputs and gradients and its own KernelState, as an Execution would run
 // it, minus the executor's allocations: forward_ms / backward_ms are kernel
@@ -84,7 +84,6 @@ Timing time_ms(const Options& o, const std::function<void()>& body) {
   return {n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2, times[0]};
 }
 
-double median_ms(const Options& o, const std::function<void()>& body) { return time_ms(o, body).median; }
 
 Tensor random_tensor(const Shape& shape, std::mt19937& rng) {
   Tensor t = Tensor::empty(shape);
@@ -97,7 +96,9 @@ json bench_case(const json& c, const Options& o) {
   auto graph = std::make_shared<const Graph>(parse_model(c.at("model").dump(), c.at("name"), "."));
   std::vector<Shape> shapes = c.at("shapes").get<std::vector<Shape>>();
   const bool backward = c.value("backward", true);
-  CompiledGraph plan(graph, shapes, {o.backend, false, backward});
+  CompileOptions options = {o.backend, false, backward};
+  options.propagate_layouts = c.value("layouts", true);
+  CompiledGraph plan(graph, shapes, options);
   std::mt19937 rng(1);
   std::vector<Tensor> inputs;
   for (const Shape& s : shapes) inputs.push_back(random_tensor(s, rng));
@@ -105,7 +106,9 @@ json bench_case(const json& c, const Options& o) {
   run.forward(inputs);
 
   json result = {{"name", c.at("name")}, {"backend", backend_name(o.backend)}, {"nodes", json::array()}};
-  result["graph_forward_ms"] = median_ms(o, [&] { run.forward(inputs); });
+  const Timing graph_forward = time_ms(o, [&] { run.forward(inputs); });
+  result["graph_forward_ms"] = graph_forward.median;
+  result["graph_forward_min_ms"] = graph_forward.min;
   const Graph& g = *graph;
   for (int n : g.schedule) {
     const Node& node = g.nodes[n];

@@ -61,6 +61,26 @@ def conv(name, shape, cout, k, stride, pad):
             "torch": {"op": make}}
 
 
+def conv_block(layouts=True):
+    """A VGG block for inference: (Conv2d 3x3 + ReLU) twice, then MaxPool2d 2/2, 64 channels on 8x64x56x56.
+    With layouts=False, mininn compiles it with layout propagation off (CompileOptions::propagate_layouts)."""
+    shape = [8, 64, 56, 56]
+    conv3 = dict(in_channels=64, out_channels=64, kernel_size=3, padding=1)
+    nodes = [node("conv1", "Conv2d", ["x"], ["c1"], **conv3), node("relu1", "ReLU", ["c1"], ["r1"]),
+             node("conv2", "Conv2d", ["r1"], ["c2"], **conv3), node("relu2", "ReLU", ["c2"], ["r2"]),
+             node("pool", "MaxPool2d", ["r2"], ["y"], kernel_size=2, stride=2)]
+
+    def make():
+        w, b = torch.randn(64, 64, 3, 3) * 0.05, torch.randn(64) * 0.05
+        return lambda x: F.conv2d(x, w, b, 1, 1), [w, b]
+    name = "conv block (conv 3x3 + ReLU) x2 + MaxPool2d 2/2, 8x64x56x56, inference"
+    return {"name": name + ("" if layouts else ", layout propagation off"), "shape": shape, "backward": False,
+            "bound": False, "graph": True, "graph_only": True, "layouts": layouts, "issue": layouts,
+            "model": model("conv block", shape, nodes, ["y"]),
+            "torch": {"conv1": make, "conv2": make, "relu1": F.relu, "relu2": F.relu,
+                      "pool": lambda x: F.max_pool2d(x, 2, 2)}}
+
+
 SEED_SIDE = 512
 LENET = "LeNet-5 training step, batch 64 (SGD momentum 0.9)"
 LENET_MODEL = os.path.join(ROOT, "examples/fashion-mnist/lenet5.json")
@@ -117,6 +137,8 @@ def cases():
                lambda x: F.avg_pool3d(x, 2, 2, ceil_mode=True), kernel_size=2, stride=2, ceil_mode=True),
         issue(conv("Conv2d 64->64 3x3/1/1, 8x64x56x56", [8, 64, 56, 56], 64, 3, 1, 1)),
         issue(conv("Conv2d 3->64 7x7/2/3, 8x3x224x224", [8, 3, 224, 224], 64, 7, 2, 3)),
+        conv_block(),
+        conv_block(layouts=False),
     ]
 
 
@@ -216,7 +238,11 @@ def torch_times(case, budget_ms):
             # The whole model, autograd recording as in mininn's Execution compiled for backward.
             forward = torch_model(case, layout)
             row = {}
-            row["forward"], row["forward_min"] = time_ms(lambda: forward(x), budget_ms)
+            if case["backward"]:
+                row["forward"], row["forward_min"] = time_ms(lambda: forward(x), budget_ms)
+            else:
+                with torch.no_grad():
+                    row["forward"], row["forward_min"] = time_ms(lambda: forward(x), budget_ms)
             out.setdefault("(graph)", {})[layout] = row
     return out
 
@@ -369,8 +395,9 @@ def main():
     bench_cases = [c for c in all_cases if "torch" in c]
     with tempfile.TemporaryDirectory() as tmp:
         case_file = os.path.join(tmp, "cases.json")
-        json.dump([{"name": c["name"], "model": c["model"], "shapes": [c["shape"]], "backward": c["backward"]}
-                   for c in bench_cases], open(case_file, "w"))
+        json.dump([{"name": c["name"], "model": c["model"], "shapes": [c["shape"]], "backward": c["backward"],
+                    "layouts": c.get("layouts", True)} for c in bench_cases], open(case_file, "w"))
+        graph_cases = {c["name"] for c in bench_cases if c.get("graph")}
         seed_model_path, photo_path = prepare_seed(tmp)
         commands = process_commands(args.build, seed_model_path, photo_path, tmp)
         best = {}  # (case, node, column, direction) -> ms
@@ -394,8 +421,9 @@ def main():
                     result = run_bench(args.build, backend.rstrip("1"), case_file, args.budget_ms,
                                        threads=1 if backend == "auto1" else 2)
                     for c in result["cases"]:
-                        if c["name"].startswith("seed"):
+                        if c["name"] in graph_cases:
                             keep(c["name"], "(graph)", backend, "forward", c["graph_forward_ms"])
+                            keep(c["name"], "(graph)", backend, "forward_min", c["graph_forward_min_ms"])
                         for n in c["nodes"]:
                             meta.setdefault((c["name"], n["node"]), {})[backend] = n
                             for direction in ("forward", "backward"):
@@ -580,7 +608,7 @@ def write_report(path, chart, all_cases, best, meta, micro, loads, process, peak
     for c in all_cases:
         node_names = [n["name"] for n in c["model"]["nodes"]]
         if c.get("graph"):
-            node_names = ["(graph)"] + node_names
+            node_names = ["(graph)"] + ([] if c.get("graph_only") else node_names)
         first = True
         for node_name in node_names:
             for direction in c.get("directions", ("forward", "backward")):

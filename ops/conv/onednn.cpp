@@ -96,6 +96,9 @@ struct PortMemory {
 
 struct ConvState final : KernelState {
   rt::Buffer scratchpad_buffer, padded_input, padded_grad, spare_weights_grad, spare_bias_grad;
+  // Inference: the weights the converted copy was made from, so that a
+  // forward converts them again only when they changed.
+  std::vector<float> weights_seen;
   memory scratchpad;
   PortMemory src, weights, dst;                            // forward
   PortMemory data_diff_dst, data_weights, diff_src;        // backward data
@@ -264,7 +267,7 @@ class ConvKernel final : public Kernel {
       x = static_cast<const float*>(s.padded_input.data());
     }
     s.src.take(src_, x);
-    s.weights.take(weights_, args.params[0].f32());
+    take_weights(s, args.params[0]);
     if (has_bias_) rt::bind(s.bias, args.params[1].f32());
     s.dst.bind_output(args.outputs[0].f32());
     rt::run(forward_, s.forward_args);
@@ -274,6 +277,21 @@ class ConvKernel final : public Kernel {
   }
 
   bool post_op_in_primitive() const { return post_op_in_primitive_; }
+
+  // The weights in the primitive's layout. Compiled for inference they are
+  // converted only when they differ from the last ones converted: comparing
+  // costs a read of the weights, converting (a reorder into a blocked
+  // layout) several times that, every call. With backward they change every
+  // step, so they are converted every time.
+  void take_weights(ConvState& s, const Tensor& weights) const {
+    const float* w = weights.f32();
+    if (needs_backward_ || !weights_.converts()) return s.weights.take(weights_, w);
+    const size_t count = static_cast<size_t>(weights.numel());
+    // Bytes, not floats: a NaN weight equals itself, -0.0 differs from 0.0.
+    if (s.weights_seen.size() == count && std::memcmp(w, s.weights_seen.data(), count * sizeof(float)) == 0) return;
+    s.weights.take(weights_, w);
+    s.weights_seen.assign(w, w + count);
+  }
 
   void backward(const BackwardArgs& args) const override {
     ConvState& s = *static_cast<ConvState*>(args.state);

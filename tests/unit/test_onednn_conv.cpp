@@ -105,5 +105,42 @@ TEST(OneDnnConv, PartialGradients) {
   }
 }
 
+// Compiled for inference, the oneDNN conv converts its weights only when they
+// changed since the last forward: a change in place, down to one element
+// becoming -0.0 or NaN, must be seen by the next forward.
+TEST(OneDnnConv, InferenceSeesWeightsChangedInPlace) {
+  std::mt19937 rng(8);
+  const json attrs = {{"in_channels", 16}, {"out_channels", 32}, {"kernel_size", 3}, {"padding", 1}};
+  OpUnderTest t = make_op("Conv2d", attrs, {2, 16, 7, 7});
+  const Tensor input = testing::uniform_tensor({2, 16, 7, 7}, rng);
+  std::vector<Tensor> params = {testing::uniform_tensor({32, 16, 3, 3}, rng), testing::uniform_tensor({32}, rng)};
+  params[0].f32()[0] = 0.0f;
+  KernelConfig config;
+  config.inputs = {input.desc()};
+  config.outputs = t.outputs;
+  for (const Tensor& p : params) config.params.push_back(p.desc());
+  config.backend = Backend::OneDnn;
+  std::unique_ptr<Kernel> kernel = t.op->make_kernel(config);
+  ASSERT_EQ(kernel->dispatch.forward, "onednn");
+  std::unique_ptr<KernelState> state = kernel->make_state();
+  auto forward = [&] {
+    std::vector<Tensor> outputs = {Tensor::empty(t.outputs[0].shape)};
+    kernel->forward({std::span(&input, 1), params, outputs, state.get()});
+    return outputs[0];
+  };
+  // What a fresh kernel computes for the weights as they are now.
+  auto fresh = [&] { return run_op(t, input, params, Backend::OneDnn, Tensor(), false).outputs[0]; };
+  EXPECT_EQ(testing::first_bit_difference(forward(), fresh()), -1);
+  EXPECT_EQ(testing::first_bit_difference(forward(), fresh()), -1);  // unchanged: the cached copy
+  const std::vector<float> changes = {-0.0f, std::nanf(""), 0.5f};
+  for (float value : changes) {
+    params[0].f32()[0] = value;
+    const Tensor got = forward(), want = fresh();
+    EXPECT_EQ(testing::first_bit_difference(got, want), -1) << "weight[0] = " << value;
+  }
+  params[0].f32()[params[0].numel() - 1] += 1.0f;  // the last element too
+  EXPECT_EQ(testing::first_bit_difference(forward(), fresh()), -1);
+}
+
 }  // namespace
 }  // namespace mininn
