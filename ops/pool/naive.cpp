@@ -1,8 +1,8 @@
 #include "ops/pool/naive.h"
 
 #include "framework/error.h"
-#include "ops/pool/naive_fast.h"
 #include "framework/parallel.h"
+#include "ops/pool/naive_fast.h"
 
 #include <algorithm>
 #include <array>

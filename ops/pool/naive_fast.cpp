@@ -2,11 +2,14 @@
 //
 // The reference loops (naive.cpp) visit one window at a time: scalar code,
 // with threads only across planes. Here:
-//   * one output row (plane, od, oh) at a time, and each tap of the window is
-//     one pass over the row's outputs: a loop the compiler vectorises across
-//     output positions (strides 1 and 2 specialised, so a tap's loads are
-//     contiguous or one deinterleave, never a gather), built for AVX-512,
-//     AVX2 and SSE2 (MININN_MULTIVERSIONED);
+//   * one output row (plane, od, oh) at a time, in blocks of 16, 8 or 4
+//     outputs: each tap of the window is one step over the block's outputs,
+//     a loop of constant length the compiler turns into whole vectors
+//     (strides 1 and 2 specialised, so a tap's loads are contiguous or one
+//     deinterleave, never a gather), built for AVX-512, AVX2 and SSE2
+//     (MININN_MULTIVERSIONED). A row's last outputs are a block shifted back
+//     over the previous one: those outputs are computed again from scratch,
+//     to the same bits, instead of by a scalar remainder loop;
 //   * threads split output rows, not planes, so one image with two channels
 //     keeps two cores busy;
 //   * the few windows of a row that reach into the padding along W take a
@@ -39,10 +42,6 @@ namespace {
 
 constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
 
-// Outputs per vector pass: a pass's running maxima (the output row itself)
-// and their taps stay in L1 while every tap of the window goes over them.
-constexpr int64_t kChunk = 512;
-
 // The outputs [lo, hi) along an axis whose every tap lies inside the input.
 struct Interior {
   int64_t lo = 0, hi = 0;
@@ -60,7 +59,9 @@ Interior interior(const Axis& a) {
 // What every row of one call shares.
 struct Rows {
   const Geometry& g;
-  Interior w;  // along W
+  Interior w;        // along W
+  const float* x;    // the input
+  const float* end;  // one past its last element
   int64_t stride() const { return g.axes[2].stride; }
   // Offset of tap (jd, jh, jw) from its window's origin, in the input plane.
   int64_t tap_offset(int64_t jd, int64_t jh, int64_t jw) const {
@@ -75,45 +76,114 @@ struct Rows {
   }
 };
 
-// Splits the rows of all planes between the threads. `row(p, od, oh)` runs
-// one output row.
-template <typename Row>
-void for_each_row(const Geometry& g, Row row) {
-  const int64_t out_d = g.axes[0].out, out_h = g.axes[1].out;
-  const int64_t rows = g.planes * out_d * out_h;
-#pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
-  for (int64_t r = 0; r < rows; ++r) row(r / (out_d * out_h), r / out_h % out_d, r % out_h);
+// Output row r of all planes' rows as (plane p, od, oh); next() moves to
+// row r + 1 without dividing.
+struct RowCursor {
+  int64_t p, od, oh, out_d, out_h;
+  RowCursor(const Geometry& g, int64_t r)
+      : p(r / (g.axes[0].out * g.axes[1].out)),
+        od(r / g.axes[1].out % g.axes[0].out),
+        oh(r % g.axes[1].out),
+        out_d(g.axes[0].out),
+        out_h(g.axes[1].out) {}
+  void next() {
+    if (++oh < out_h) return;
+    oh = 0;
+    if (++od < out_d) return;
+    od = 0;
+    ++p;
+  }
+};
+
+// Splits all planes' output rows into one range per thread (so one image
+// with two channels still keeps two cores busy) and runs
+// `range(first, last)` on each.
+template <typename Range>
+void split_rows(const Geometry& g, Range range) {
+  const int64_t rows = g.planes * g.axes[0].out * g.axes[1].out;
+#pragma omp parallel if (parallel_worth(g.work()))
+  {
+    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    range(rows * t / threads, rows * (t + 1) / threads);
+  }
 }
+
+// Runs kernel.block<B>(c), the outputs [c, c + B) of a row, over the
+// outputs [lo, hi): blocks of 16 (8 or 4 in shorter rows), and the last
+// outputs in one block ending at hi, overlapping the one before (half as
+// wide when that covers them). Each block costs a setup, so few wide blocks
+// beat an exact fit of narrow ones.
+//
+// Everything called from a MININN_MULTIVERSIONED function is inlined into
+// it (always_inline): only then is it compiled for that function's ISA.
+template <int64_t B, typename Kernel>
+[[gnu::always_inline]] inline void blocks_of(const Kernel& kernel, int64_t lo, int64_t hi) {
+  int64_t c = lo;
+  for (; c + B <= hi; c += B) kernel.template block<B>(c);
+  if (c == hi) return;
+  if constexpr (B > 4) {
+    if (hi - c <= B / 2) {
+      kernel.template block<B / 2>(hi - B / 2);
+      return;
+    }
+  }
+  kernel.template block<B>(hi - B);
+}
+
+template <typename Kernel>
+[[gnu::always_inline]] inline void in_blocks(const Kernel& kernel, int64_t lo, int64_t hi) {
+  const int64_t n = hi - lo;
+  if (n >= 16)
+    blocks_of<16>(kernel, lo, hi);
+  else if (n >= 8)
+    blocks_of<8>(kernel, lo, hi);
+  else if (n >= 4)
+    blocks_of<4>(kernel, lo, hi);
+  else
+    for (int64_t c = lo; c < hi; ++c) kernel.template block<1>(c);
+}
+
+// Where a block reads the values src[i * Stride], i < B, of its outputs at
+// one tap. With stride 2 that is a local copy of src[0, 2B): from it, the
+// vectoriser loads whole vectors and deinterleaves them. Straight from src
+// it would peel the last elements off into a scalar loop, lest its vector
+// loads read src[2B-1], which the block does not use and which may lie past
+// the input's end. The caller makes sure it does not (copies_past_end).
+template <int Stride, int64_t B>
+struct Lanes {
+  float copy[Stride == 2 ? 2 * B : 1];
+  [[gnu::always_inline]] const float* of(const float* src) {
+    if constexpr (Stride != 2) {
+      return src;
+    } else {
+      std::memcpy(copy, src, sizeof copy);
+      return copy;
+    }
+  }
+};
 
 // ---------------------------------------------------------------------------
 // Max
 
-// One tap of n consecutive outputs: src[i * stride] is output i's value at
-// the tap, `offset` the tap's place from the window origin. PyTorch's rule:
-// a larger value or any NaN takes over.
-template <int Stride, bool Indexed>
-[[gnu::always_inline]] inline void max_tap(const float* __restrict src, int64_t stride, int64_t n, int32_t offset,
-                                           float* __restrict best, int32_t* __restrict tap) {
-  const int64_t step = Stride ? Stride : stride;
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = src[i * step];
-    const bool takes = v > best[i] || v != v;
-    best[i] = takes ? v : best[i];
-    if constexpr (Indexed) tap[i] = takes ? offset : tap[i];
-  }
-}
+// One output row (plane, od, oh) of a max pool. Width: the window's width
+// along W when it is 2 or 3 taps without dilation (0: any other), so a
+// block takes a row's taps in one step (see block()).
+template <int Stride, int Width, bool Indexed>
+struct MaxRow {
+  const Rows& rows;
+  const float* plane;
+  float* y;
+  int64_t* indices;
+  Taps td, th;     // the window's taps inside the input along D and H
+  int64_t origin;  // the flat offset of output 0's window origin
 
-template <int Stride, bool Indexed>
-MININN_MULTIVERSIONED void max_row(const Rows& rows, const float* plane, int64_t od, int64_t oh, float* y,
-                                   int64_t* indices) {
-  const Axis &ad = rows.g.axes[0], &ah = rows.g.axes[1], &aw = rows.g.axes[2];
-  const Taps td = taps(ad, od), th = taps(ah, oh);
-  const int64_t stride = Stride ? Stride : rows.stride(), origin = rows.origin(od, oh);
+  // Along W; a constant when specialised, so the vectoriser knows it.
+  int64_t stride() const { return Stride ? Stride : rows.stride(); }
 
-  // Windows cut by the padding along W: one at a time, as the reference.
-  auto one_window = [&](int64_t ow) {
-    const Taps tw = taps(aw, ow);
-    const int64_t at = origin + ow * stride;
+  // A window cut by the padding along W: alone, as the reference does it.
+  [[gnu::always_inline]] void window(int64_t ow) const {
+    const Taps tw = taps(rows.g.axes[2], ow);
+    const int64_t at = origin + ow * stride();
     float best = kMinusInf;
     int64_t arg = at + rows.tap_offset(td.first, th.first, tw.first);
     for (int64_t jd = td.first; jd < td.last; ++jd)
@@ -128,91 +198,207 @@ MININN_MULTIVERSIONED void max_row(const Rows& rows, const float* plane, int64_t
         }
     y[ow] = best;
     if constexpr (Indexed) indices[ow] = arg;
-  };
-  for (int64_t ow = 0; ow < rows.w.lo; ++ow) one_window(ow);
-  for (int64_t ow = rows.w.hi; ow < aw.out; ++ow) one_window(ow);
+  }
 
-  // The rest in chunks, one pass per tap; the output row holds the running
-  // maxima, `tap` their offsets (int32: the caller checked the plane size).
-  int32_t tap[kChunk];
-  const auto first = static_cast<int32_t>(rows.tap_offset(td.first, th.first, 0));
-  for (int64_t c = rows.w.lo; c < rows.w.hi; c += kChunk) {
-    const int64_t n = std::min(kChunk, rows.w.hi - c);
-    float* best = y + c;
-    std::fill(best, best + n, kMinusInf);
-    if constexpr (Indexed) std::fill(tap, tap + n, first);
-    const int64_t at = origin + c * stride;
+  // Stride 2: whether the blocks' copies (Lanes) would read past the input's
+  // end, which is one element after the last tap of the row's last output.
+  bool copies_past_end() const {
+    if constexpr (Stride != 2 || Width) return false;
+    const Axis& aw = rows.g.axes[2];
+    const int64_t last = origin + (rows.w.hi - 1) * stride() + rows.tap_offset(td.last - 1, th.last - 1, aw.kernel - 1);
+    return rows.end - plane <= last + 1;
+  }
+
+  // Outputs [c, c + B), whose windows lie inside the input along W: the
+  // running maximum and its tap (the offset from the window origin; int32,
+  // the caller checked the plane size) of each, one tap after the other.
+  // With a Width, the W taps of one input row are one step: an unrolled loop
+  // inside the vector loop, whose loads then cover whole pairs (stride 2,
+  // width 2) or overlapping runs (stride 1), never one element with a gap.
+  template <int64_t B>
+  [[gnu::always_inline]] void block(int64_t c) const {
+    float best[B];
+    int32_t tap[B];
+    const auto first = static_cast<int32_t>(rows.tap_offset(td.first, th.first, 0));
+    for (int64_t i = 0; i < B; ++i) {
+      best[i] = kMinusInf;
+      tap[i] = first;
+    }
+    // PyTorch's rule: a larger value or any NaN takes over.
+    auto take = [](float v, int32_t offset, float& best, int32_t& tap) [[gnu::always_inline]] {
+      const bool takes = v > best || v != v;
+      best = takes ? v : best;
+      tap = takes ? offset : tap;
+    };
+    const int64_t at = origin + c * stride();
+    Lanes<Width ? 1 : Stride, B> lanes;
     for (int64_t jd = td.first; jd < td.last; ++jd)
-      for (int64_t jh = th.first; jh < th.last; ++jh)
-        for (int64_t jw = 0; jw < aw.kernel; ++jw) {
-          const int64_t offset = rows.tap_offset(jd, jh, jw);
-          max_tap<Stride, Indexed>(plane + (at + offset), stride, n, static_cast<int32_t>(offset), best, tap);
+      for (int64_t jh = th.first; jh < th.last; ++jh) {
+        const int64_t row = rows.tap_offset(jd, jh, 0);
+        if constexpr (Width) {
+          const float* src = plane + (at + row);
+#pragma GCC unroll 1  // to vectorise: unrolled into scalars first, it would not be
+          for (int64_t i = 0; i < B; ++i) {
+            float b = best[i];
+            int32_t t = tap[i];
+            for (int jw = 0; jw < Width; ++jw) take(src[i * stride() + jw], static_cast<int32_t>(row + jw), b, t);
+            best[i] = b;
+            tap[i] = t;
+          }
+        } else {
+          for (int64_t jw = 0; jw < rows.g.axes[2].kernel; ++jw) {
+            const int64_t offset = row + jw * rows.g.axes[2].dilation;
+            const float* src = lanes.of(plane + (at + offset));
+#pragma GCC unroll 1
+            for (int64_t i = 0; i < B; ++i) take(src[i * stride()], static_cast<int32_t>(offset), best[i], tap[i]);
+          }
         }
+      }
+    for (int64_t i = 0; i < B; ++i) y[c + i] = best[i];
     if constexpr (Indexed)
-      for (int64_t i = 0; i < n; ++i) indices[c + i] = at + i * stride + tap[i];
+      for (int64_t i = 0; i < B; ++i) indices[c + i] = at + i * stride() + tap[i];
+  }
+};
+
+// Max pool output rows [first, last) of all planes.
+template <int Stride, int Width, bool Indexed>
+MININN_MULTIVERSIONED void max_rows(const Rows& rows, float* y, int64_t* indices, int64_t first, int64_t last) {
+  const Geometry& g = rows.g;
+  const int64_t in_plane = g.in_plane(), out_plane = g.out_plane(), out_w = g.axes[2].out;
+  RowCursor at(g, first);
+  for (int64_t r = first; r < last; ++r, at.next()) {
+    const int64_t o = at.p * out_plane + (at.od * at.out_h + at.oh) * out_w;
+    const MaxRow<Stride, Width, Indexed> row{rows,
+                                             rows.x + at.p * in_plane,
+                                             y + o,
+                                             Indexed ? indices + o : nullptr,
+                                             taps(g.axes[0], at.od),
+                                             taps(g.axes[1], at.oh),
+                                             rows.origin(at.od, at.oh)};
+    const Interior w = row.copies_past_end() ? Interior{} : rows.w;  // the last row of all: one window at a time
+    for (int64_t ow = 0; ow < w.lo; ++ow) row.window(ow);
+    for (int64_t ow = w.hi; ow < out_w; ++ow) row.window(ow);
+    in_blocks(row, w.lo, w.hi);
   }
 }
 
 template <bool Indexed>
-using MaxRow = void (*)(const Rows&, const float*, int64_t, int64_t, float*, int64_t*);
+using MaxRows = void (*)(const Rows&, float*, int64_t*, int64_t, int64_t);
 
+// The rows function for the W axis: strides 1 and 2, and windows 2 or 3
+// wide without dilation, specialised (3 wide with stride 2 is not: its
+// third tap would read one element past the pair, see Lanes).
 template <bool Indexed>
-MaxRow<Indexed> pick_max_row(int64_t stride) {
-  if (stride == 1) return max_row<1, Indexed>;
-  if (stride == 2) return max_row<2, Indexed>;
-  return max_row<0, Indexed>;
+MaxRows<Indexed> pick_max_rows(const Axis& w) {
+  const int width = w.dilation == 1 && (w.kernel == 2 || w.kernel == 3) ? static_cast<int>(w.kernel) : 0;
+  if (w.stride == 1 && width == 2) return max_rows<1, 2, Indexed>;
+  if (w.stride == 1 && width == 3) return max_rows<1, 3, Indexed>;
+  if (w.stride == 1) return max_rows<1, 0, Indexed>;
+  if (w.stride == 2 && width == 2) return max_rows<2, 2, Indexed>;
+  if (w.stride == 2) return max_rows<2, 0, Indexed>;
+  return max_rows<0, 0, Indexed>;
 }
 
 // ---------------------------------------------------------------------------
 // Average
 
-// Adds one tap to n consecutive sums: src[i * stride] is output i's value.
-template <int Stride>
-[[gnu::always_inline]] inline void add_tap(const float* __restrict src, int64_t stride, int64_t n,
-                                           float* __restrict sum) {
-  const int64_t step = Stride ? Stride : stride;
-  for (int64_t i = 0; i < n; ++i) sum[i] += src[i * step];
-}
+// One output row (plane, od, oh) of an average pool; Width as for MaxRow.
+template <int Stride, int Width>
+struct AvgRow {
+  const Rows& rows;
+  const AvgOptions& options;
+  const float* plane;
+  float* y;
+  AvgSpan d, h;         // the window's real cells along D and H
+  float inner_divisor;  // of every window inside the input along W
 
-template <int Stride>
-MININN_MULTIVERSIONED void avg_row(const Rows& rows, const AvgOptions& options, const float* plane, int64_t od,
-                                   int64_t oh, float* y) {
-  const Axis &ad = rows.g.axes[0], &ah = rows.g.axes[1], &aw = rows.g.axes[2];
-  const AvgSpan d = avg_span(ad, od), h = avg_span(ah, oh);
-  const int64_t stride = Stride ? Stride : rows.stride();
-  auto row_of = [&](int64_t id, int64_t ih) { return plane + (id * ah.in + ih) * aw.in; };
+  // Along W; a constant when specialised, so the vectoriser knows it.
+  int64_t stride() const { return Stride ? Stride : rows.stride(); }
 
-  auto one_window = [&](int64_t ow) {
-    const AvgSpan w = avg_span(aw, ow);
+  const float* row_of(int64_t id, int64_t ih) const {
+    return plane + (id * rows.g.axes[1].in + ih) * rows.g.axes[2].in;
+  }
+
+  // A window cut by the padding along W: alone, as the reference does it.
+  [[gnu::always_inline]] void window(int64_t ow) const {
+    const AvgSpan w = avg_span(rows.g.axes[2], ow);
     float sum = 0;
     for (int64_t id = d.lo; id < d.hi; ++id)
       for (int64_t ih = h.lo; ih < h.hi; ++ih)
         for (int64_t iw = w.lo; iw < w.hi; ++iw) sum += row_of(id, ih)[iw];
     y[ow] = sum / divisor(options, d, h, w);
-  };
-  for (int64_t ow = 0; ow < rows.w.lo; ++ow) one_window(ow);
-  for (int64_t ow = rows.w.hi; ow < aw.out; ++ow) one_window(ow);
+  }
 
-  // Inside, every window spans the whole kernel along W: one divisor.
-  const float div = divisor(options, d, h, AvgSpan{0, aw.kernel, aw.kernel});
-  for (int64_t c = rows.w.lo; c < rows.w.hi; c += kChunk) {
-    const int64_t n = std::min(kChunk, rows.w.hi - c);
-    float* sum = y + c;
-    std::fill(sum, sum + n, 0.0f);
+  // Stride 2: whether the blocks' copies (Lanes) would read past the input's
+  // end, which is one element after the last tap of the row's last output.
+  bool copies_past_end() const {
+    if constexpr (Stride != 2 || Width) return false;
+    const Axis& aw = rows.g.axes[2];
+    const float* last = row_of(d.hi - 1, h.hi - 1) + ((rows.w.hi - 1) * stride() - aw.pad + aw.kernel - 1);
+    return rows.end - last <= 1;
+  }
+
+  // Outputs [c, c + B), whose windows lie inside the input along W: the
+  // sums from 0, one tap after the other (with a Width, a row's taps in one
+  // step, as in MaxRow::block).
+  template <int64_t B>
+  [[gnu::always_inline]] void block(int64_t c) const {
+    const int64_t kernel = rows.g.axes[2].kernel, start = c * stride() - rows.g.axes[2].pad;
+    float sum[B] = {};
+    Lanes<Width ? 1 : Stride, B> lanes;
     for (int64_t id = d.lo; id < d.hi; ++id)
-      for (int64_t ih = h.lo; ih < h.hi; ++ih)
-        for (int64_t jw = 0; jw < aw.kernel; ++jw)
-          add_tap<Stride>(row_of(id, ih) + (c * stride - aw.pad + jw), stride, n, sum);
-    for (int64_t i = 0; i < n; ++i) sum[i] /= div;
+      for (int64_t ih = h.lo; ih < h.hi; ++ih) {
+        const float* row = row_of(id, ih) + start;
+        if constexpr (Width) {
+#pragma GCC unroll 1
+          for (int64_t i = 0; i < B; ++i) {
+            float s = sum[i];
+            for (int jw = 0; jw < Width; ++jw) s += row[i * stride() + jw];
+            sum[i] = s;
+          }
+        } else {
+          for (int64_t jw = 0; jw < kernel; ++jw) {
+            const float* src = lanes.of(row + jw);
+#pragma GCC unroll 1
+            for (int64_t i = 0; i < B; ++i) sum[i] += src[i * stride()];
+          }
+        }
+      }
+    for (int64_t i = 0; i < B; ++i) y[c + i] = sum[i] / inner_divisor;
+  }
+};
+
+// Average pool output rows [first, last) of all planes.
+template <int Stride, int Width>
+MININN_MULTIVERSIONED void avg_rows(const Rows& rows, const AvgOptions& options, float* y, int64_t first,
+                                    int64_t last) {
+  const Geometry& g = rows.g;
+  const Axis& aw = g.axes[2];
+  const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
+  RowCursor at(g, first);
+  for (int64_t r = first; r < last; ++r, at.next()) {
+    const AvgSpan d = avg_span(g.axes[0], at.od), h = avg_span(g.axes[1], at.oh);
+    const float inner = divisor(options, d, h, AvgSpan{0, aw.kernel, aw.kernel});
+    const AvgRow<Stride, Width> row{
+        rows, options, rows.x + at.p * in_plane, y + at.p * out_plane + (at.od * at.out_h + at.oh) * aw.out, d,
+        h,    inner};
+    const Interior w = row.copies_past_end() ? Interior{} : rows.w;  // the last row of all: one window at a time
+    for (int64_t ow = 0; ow < w.lo; ++ow) row.window(ow);
+    for (int64_t ow = w.hi; ow < aw.out; ++ow) row.window(ow);
+    in_blocks(row, w.lo, w.hi);
   }
 }
 
-using AvgRow = void (*)(const Rows&, const AvgOptions&, const float*, int64_t, int64_t, float*);
+using AvgRows = void (*)(const Rows&, const AvgOptions&, float*, int64_t, int64_t);
 
-AvgRow pick_avg_row(int64_t stride) {
-  if (stride == 1) return avg_row<1>;
-  if (stride == 2) return avg_row<2>;
-  return avg_row<0>;
+AvgRows pick_avg_rows(const Axis& w) {
+  const int width = w.kernel == 2 || w.kernel == 3 ? static_cast<int>(w.kernel) : 0;
+  if (w.stride == 1 && width == 2) return avg_rows<1, 2>;
+  if (w.stride == 1 && width == 3) return avg_rows<1, 3>;
+  if (w.stride == 1) return avg_rows<1, 0>;
+  if (w.stride == 2 && width == 2) return avg_rows<2, 2>;
+  if (w.stride == 2) return avg_rows<2, 0>;
+  return avg_rows<0, 0>;
 }
 
 // The fast paths pay off when a row has outputs whose windows lie wholly
@@ -226,31 +412,24 @@ bool covered(const Geometry& g, const Interior& w) {
 
 bool max_forward(const Geometry& g, const float* x, float* y, int64_t* indices) {
   if (g.planes == 0) return true;
-  const Rows rows{g, interior(g.axes[2])};
+  const Rows rows{g, interior(g.axes[2]), x, x + g.planes * g.in_plane()};
   if (!covered(g, rows.w)) return false;
-  const int64_t in_plane = g.in_plane(), out_plane = g.out_plane(), out_w = g.axes[2].out, out_h = g.axes[1].out;
-  auto run = [&](auto row) {
-    for_each_row(g, [&](int64_t p, int64_t od, int64_t oh) {
-      const int64_t o = p * out_plane + (od * out_h + oh) * out_w;
-      row(rows, x + p * in_plane, od, oh, y + o, indices ? indices + o : nullptr);
-    });
-  };
-  if (indices)
-    run(pick_max_row<true>(g.axes[2].stride));
-  else
-    run(pick_max_row<false>(g.axes[2].stride));
+  if (indices) {
+    const MaxRows<true> run = pick_max_rows<true>(g.axes[2]);
+    split_rows(g, [&](int64_t first, int64_t last) { run(rows, y, indices, first, last); });
+  } else {
+    const MaxRows<false> run = pick_max_rows<false>(g.axes[2]);
+    split_rows(g, [&](int64_t first, int64_t last) { run(rows, y, nullptr, first, last); });
+  }
   return true;
 }
 
 bool avg_forward(const Geometry& g, const AvgOptions& options, const float* x, float* y) {
   if (g.planes == 0) return true;
-  const Rows rows{g, interior(g.axes[2])};
+  const Rows rows{g, interior(g.axes[2]), x, x + g.planes * g.in_plane()};
   if (!covered(g, rows.w)) return false;
-  const int64_t in_plane = g.in_plane(), out_plane = g.out_plane(), out_w = g.axes[2].out, out_h = g.axes[1].out;
-  const AvgRow row = pick_avg_row(g.axes[2].stride);
-  for_each_row(g, [&](int64_t p, int64_t od, int64_t oh) {
-    row(rows, options, x + p * in_plane, od, oh, y + p * out_plane + (od * out_h + oh) * out_w);
-  });
+  const AvgRows run = pick_avg_rows(g.axes[2]);
+  split_rows(g, [&](int64_t first, int64_t last) { run(rows, options, y, first, last); });
   return true;
 }
 

@@ -31,9 +31,9 @@ int pick(std::mt19937& rng, int lo, int hi) { return std::uniform_int_distributi
 // index), -inf (all -inf windows keep their first tap), signed zeros (0 + -0
 // is +0 in a sum), plain floats (rounding of the sums).
 enum class Content { Integers, Uniform, NaN, MinusInf, AllNaN, AllMinusInf, Zeros };
-constexpr Content kContents[] = {Content::Integers, Content::Integers, Content::Uniform, Content::Uniform,
-                                 Content::NaN,      Content::MinusInf, Content::AllNaN,  Content::AllMinusInf,
-                                 Content::Zeros};
+constexpr Content kContents[] = {Content::Integers, Content::Integers,    Content::Uniform,
+                                 Content::Uniform,  Content::NaN,         Content::MinusInf,
+                                 Content::AllNaN,   Content::AllMinusInf, Content::Zeros};
 
 std::vector<float> make_input(int64_t count, Content content, std::mt19937& rng) {
   std::vector<float> x(static_cast<size_t>(count));
@@ -128,7 +128,8 @@ bool check_avg(const Config& c, Content content, std::mt19937& rng) {
   const Geometry& g = c.g;
   AvgOptions options;
   options.count_include_pad = pick(rng, 0, 1) == 1;
-  if (c.rank > 1 && pick(rng, 0, 5) == 0) options.divisor_override = pick(rng, 0, 1) ? pick(rng, 1, 9) : -pick(rng, 1, 3);
+  if (c.rank > 1 && pick(rng, 0, 5) == 0)
+    options.divisor_override = pick(rng, 0, 1) ? pick(rng, 1, 9) : -pick(rng, 1, 3);
   const std::vector<float> x = make_input(g.planes * g.in_plane(), content, rng);
   const size_t out = static_cast<size_t>(g.planes * g.out_plane());
   std::vector<float> y_ref(out), y_fast(out, 12345.0f);
@@ -177,13 +178,13 @@ TEST(PoolFast, CommonGeometriesOnThreads) {
     bool ceil;
   };
   const Case cases[] = {
-      {{1, 2, 508, 508}, {2, 2}, {2, 2}, {0, 0}, {1, 1}, false},        // the seed's max pool
-      {{1, 2, 254, 254}, {2, 2}, {2, 2}, {0, 0}, {1, 1}, false},        // the seed's average pool
-      {{1, 1, 301, 257}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, true},         // odd sizes, padding, ceil
-      {{2, 3, 96, 96}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, false},          // stride 1
-      {{1, 4, 60, 61}, {2, 2}, {2, 2}, {0, 0}, {2, 2}, false},          // dilation
+      {{1, 2, 508, 508}, {2, 2}, {2, 2}, {0, 0}, {1, 1}, false},              // the seed's max pool
+      {{1, 2, 254, 254}, {2, 2}, {2, 2}, {0, 0}, {1, 1}, false},              // the seed's average pool
+      {{1, 1, 301, 257}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, true},               // odd sizes, padding, ceil
+      {{2, 3, 96, 96}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, false},                // stride 1
+      {{1, 4, 60, 61}, {2, 2}, {2, 2}, {0, 0}, {2, 2}, false},                // dilation
       {{1, 2, 9, 40, 41}, {2, 2, 2}, {2, 2, 2}, {0, 0, 0}, {1, 1, 1}, true},  // 3-d ceil overhang
-      {{3, 5, 5000}, {3}, {2}, {1}, {1}, false},                        // 1-d
+      {{3, 5, 5000}, {3}, {2}, {1}, {1}, false},                              // 1-d
   };
   const int threads = omp_get_max_threads();
   omp_set_num_threads(std::max(threads, 2));
