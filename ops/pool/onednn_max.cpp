@@ -311,8 +311,9 @@ class MaxPoolKernel final : public Kernel {
 // 16x128x56x56 2.9+1.6 vs 4.8+4.3, 4x64x112x112 1.0+0.9 vs 1.3+1.2,
 // 32x32x32x32 0.38+0.18 vs 0.32+0.45, 16x32x48x48 0.43+0.19 vs 0.35+0.32;
 // with int64 indices out 2.9 vs 5.3 ... 0.43 vs 0.57; inference 1.5 vs 3.7
-// ... 0.24 vs 0.31. Rows under 16 outputs lose (28x28: 0.50 vs 0.43
-// inference, 0.89+0.26 vs 0.54+0.48 training), so they stay on oneDNN.
+// ... 0.24 vs 0.31; MaxPool3d 2/2 on 8x32x4x32x32 0.24+0.11 vs 0.28+0.41.
+// Rows under 16 outputs lose (28x28: 0.50 vs 0.43 inference, 0.89+0.26 vs
+// 0.54+0.48 training), so they stay on oneDNN.
 std::string small_window_on_mininn(const Geometry& g) {
   constexpr int64_t kMinRow = 16;
   for (const Axis& a : g.axes)
