@@ -206,6 +206,10 @@ void reference::avg_forward(const Geometry& g, const AvgOptions& options, const 
 }
 
 void avg_backward(const Geometry& g, const AvgOptions& options, const float* gy, float* gx) {
+  if (!fast::avg_backward(g, options, gy, gx)) reference::avg_backward(g, options, gy, gx);
+}
+
+void reference::avg_backward(const Geometry& g, const AvgOptions& options, const float* gy, float* gx) {
   box_spread_backward(g, sliding_spans(g), gy, gx,
                       [&](float grad, const AvgSpan& d, const AvgSpan& h, const AvgSpan& w) { return grad / divisor(options, d, h, w); });
 }

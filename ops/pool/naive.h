@@ -43,13 +43,14 @@ void unpool_forward(const Geometry& g, const float* x, const int64_t* indices, f
 void unpool_backward(const Geometry& g, const float* gy, const int64_t* indices, float* gx);
 void check_unpool_indices(const Geometry& g, const int64_t* indices);
 
-// The plain loops behind max_forward, max_backward and avg_forward, one
-// window (or plane) at a time: the readable statement of the semantics, and
-// what the fast paths are tested against.
+// The plain loops behind max_forward, max_backward, avg_forward and
+// avg_backward, one window (or plane) at a time: the readable statement of
+// the semantics, and what the fast paths are tested against.
 namespace reference {
 void max_forward(const Geometry& g, const float* x, float* y, int64_t* indices);
 void max_backward(const Geometry& g, const float* gy, const int64_t* indices, float* gx);
 void avg_forward(const Geometry& g, const AvgOptions& options, const float* x, float* y);
+void avg_backward(const Geometry& g, const AvgOptions& options, const float* gy, float* gx);
 }  // namespace reference
 
 }  // namespace mininn::pool

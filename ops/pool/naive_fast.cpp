@@ -401,6 +401,61 @@ AvgRows pick_avg_rows(const Axis& w) {
   return avg_rows<0, 0>;
 }
 
+// ---------------------------------------------------------------------------
+// Average backward
+
+// The reference zeroes gx and adds every window's share, gy / divisor, to
+// its cells. When windows do not overlap (kernel <= stride on every axis) a
+// cell receives at most one share, so its gradient is 0 + share, or 0: each
+// input row is written once, in order, and rows split between threads.
+// (0 + share rather than share: the sum turns a -0 share into +0.)
+struct SpreadRow {
+  const Geometry& g;
+  const AvgOptions& options;
+  float* gx;            // the input row
+  const float* gy;      // the output row of the window row covering it
+  AvgSpan d, h;         // that window row's spans along D and H
+  float inner_divisor;  // of its windows lying inside the input along W
+
+  // One window cut by the padding along W.
+  [[gnu::always_inline]] void window(int64_t ow) const {
+    const AvgSpan w = avg_span(g.axes[2], ow);
+    const float share = 0.0f + gy[ow] / divisor(options, d, h, w);
+    for (int64_t iw = w.lo; iw < w.hi; ++iw) gx[iw] = share;
+  }
+};
+
+// Input rows [first, last) of all planes; Width: the W kernel when it equals
+// the stride, 2 (stores of interleaved pairs), 0 for any other.
+template <int Width>
+MININN_MULTIVERSIONED void spread_rows(const Geometry& g, const AvgOptions& options, const Interior& inner,
+                                       const float* gy, float* gx, int64_t first, int64_t last) {
+  const Axis &ad = g.axes[0], &ah = g.axes[1], &aw = g.axes[2];
+  const int64_t out_plane = g.out_plane();
+  // The window along an axis that covers input position i, or -1.
+  auto covering = [](const Axis& a, int64_t i) {
+    const int64_t o = (i + a.pad) / a.stride;
+    return (i + a.pad) % a.stride < a.kernel && o < a.out ? o : -1;
+  };
+  for (int64_t r = first; r < last; ++r) {
+    const int64_t ih = r % ah.in, id = r / ah.in % ad.in, p = r / (ah.in * ad.in);
+    float* row = gx + r * aw.in;
+    std::fill(row, row + aw.in, 0.0f);
+    const int64_t od = covering(ad, id), oh = covering(ah, ih);
+    if (od < 0 || oh < 0) continue;
+    const AvgSpan d = avg_span(ad, od), h = avg_span(ah, oh);
+    const SpreadRow spread{g,   options, row, gy + p * out_plane + (od * ah.out + oh) * aw.out,
+                           d,   h,       divisor(options, d, h, AvgSpan{0, aw.kernel, aw.kernel})};
+    for (int64_t ow = 0; ow < inner.lo; ++ow) spread.window(ow);
+    for (int64_t ow = inner.hi; ow < aw.out; ++ow) spread.window(ow);
+    float* at = row + (inner.lo * aw.stride - aw.pad);
+    for (int64_t ow = inner.lo; ow < inner.hi; ++ow, at += Width ? Width : aw.stride) {
+      const float share = 0.0f + spread.gy[ow] / spread.inner_divisor;
+      for (int64_t j = 0; j < (Width ? Width : aw.kernel); ++j) at[j] = share;
+    }
+  }
+}
+
 // The fast paths pay off when a row has outputs whose windows lie wholly
 // inside the input along W; with none (tiny or heavily padded planes) they
 // would only repeat the reference loop.
@@ -430,6 +485,22 @@ bool avg_forward(const Geometry& g, const AvgOptions& options, const float* x, f
   if (!covered(g, rows.w)) return false;
   const AvgRows run = pick_avg_rows(g.axes[2]);
   split_rows(g, [&](int64_t first, int64_t last) { run(rows, options, y, first, last); });
+  return true;
+}
+
+bool avg_backward(const Geometry& g, const AvgOptions& options, const float* gy, float* gx) {
+  if (g.planes == 0) return true;
+  for (const Axis& a : g.axes)
+    if (a.kernel > a.stride) return false;  // overlapping windows: the reference's sums
+  const Interior inner = interior(g.axes[2]);
+  const int64_t rows = g.planes * g.axes[0].in * g.axes[1].in;
+  const bool pairs = g.axes[2].kernel == 2 && g.axes[2].stride == 2;
+  auto run = pairs ? spread_rows<2> : spread_rows<0>;
+#pragma omp parallel if (parallel_worth(g.work()))
+  {
+    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    run(g, options, inner, gy, gx, rows * t / threads, rows * (t + 1) / threads);
+  }
   return true;
 }
 

@@ -1,9 +1,9 @@
 // The fast paths of the naive pooling kernels (ops/pool/naive_fast.cpp)
 // against the reference loops they replace (ops/pool/naive.cpp): hundreds of
 // random geometries in 1d/2d/3d — kernel, stride, padding, dilation,
-// ceil_mode, sizes from 1 up past one vector chunk, one to several planes —
-// over ties, NaN, -inf and signed zeros. Max values and indices, and
-// averages, must be bit-identical; so must max backward's gradients.
+// ceil_mode, sizes from 1 up to rows of hundreds of outputs, one to several
+// planes — over ties, NaN, -inf and signed zeros. Max values and indices,
+// averages and both backwards must be bit-identical.
 #include "ops/pool/naive.h"
 #include "ops/pool/naive_fast.h"
 #include "ops/pool/pool.h"
@@ -61,7 +61,8 @@ struct Config {
   std::string text;
 };
 
-Config random_config(std::mt19937& rng, bool dilation) {
+// `apart`: windows that do not overlap (stride >= kernel) in most draws.
+Config random_config(std::mt19937& rng, bool dilation, bool apart = false) {
   for (;;) {
     Config c;
     c.rank = pick(rng, 1, 3);
@@ -78,6 +79,8 @@ Config random_config(std::mt19937& rng, bool dilation) {
       c.window.dilation.push_back(dilation && pick(rng, 0, 2) == 0 ? pick(rng, 2, 3) : 1);
     }
     c.window.ceil_mode = pick(rng, 0, 1) == 1;
+    if (apart && pick(rng, 0, 9) < 7)
+      for (int i = 0; i < c.rank; ++i) c.window.stride[i] = std::max(c.window.stride[i], c.window.kernel[i]);
     try {
       check_window(c.window, split(c.shape, c.rank), "pool");
     } catch (const Error&) {
@@ -135,9 +138,16 @@ bool check_avg(const Config& c, Content content, std::mt19937& rng) {
   std::vector<float> y_ref(out), y_fast(out, 12345.0f);
   reference::avg_forward(g, options, x.data(), y_ref.data());
   if (!fast::avg_forward(g, options, x.data(), y_fast.data())) return false;
-  const int64_t at = first_difference(y_fast, y_ref);
+  int64_t at = first_difference(y_fast, y_ref);
   EXPECT_EQ(at, -1) << c.text << (options.count_include_pad ? " count_include_pad" : "") << " divisor_override "
                     << options.divisor_override << ": " << y_fast[at] << " != " << y_ref[at] << " at " << at;
+  // Backward, with the forward's outputs as upstream gradients.
+  std::vector<float> gx_ref(x.size()), gx_fast(x.size(), 12345.0f);
+  reference::avg_backward(g, options, y_ref.data(), gx_ref.data());
+  if (fast::avg_backward(g, options, y_ref.data(), gx_fast.data())) {
+    at = first_difference(gx_fast, gx_ref);
+    EXPECT_EQ(at, -1) << c.text << " backward: " << gx_fast[at] << " != " << gx_ref[at] << " at " << at;
+  }
   return true;
 }
 
@@ -166,6 +176,31 @@ TEST(PoolFast, AvgForwardMatchesReference) {
   }
   std::printf("[ fast     ] AvgPool: %d configurations, %d on the fast path\n", tally.ran, tally.fast);
   EXPECT_GT(tally.fast, tally.ran * 6 / 10);
+}
+
+// Average backward where windows do not overlap (each cell takes one share).
+TEST(PoolFast, AvgBackwardMatchesReference) {
+  std::mt19937 rng(8096);
+  Tally tally;
+  for (int i = 0; i < 600; ++i) {
+    const Config c = random_config(rng, false, true);
+    const Geometry& g = c.g;
+    AvgOptions options;
+    options.count_include_pad = pick(rng, 0, 1) == 1;
+    if (c.rank > 1 && pick(rng, 0, 5) == 0) options.divisor_override = pick(rng, 0, 1) ? pick(rng, 1, 9) : -3;
+    const Content content = pick(rng, 0, 3) == 0 ? kContents[pick(rng, 0, std::size(kContents) - 1)] : Content::Uniform;
+    const std::vector<float> gy = make_input(g.planes * g.out_plane(), content, rng);
+    std::vector<float> gx_ref(static_cast<size_t>(g.planes * g.in_plane())), gx_fast(gx_ref.size(), 12345.0f);
+    reference::avg_backward(g, options, gy.data(), gx_ref.data());
+    ++tally.ran;
+    if (!fast::avg_backward(g, options, gy.data(), gx_fast.data())) continue;
+    ++tally.fast;
+    const int64_t at = first_difference(gx_fast, gx_ref);
+    ASSERT_EQ(at, -1) << c.text << (options.count_include_pad ? " count_include_pad" : "") << " divisor_override "
+                      << options.divisor_override << ": " << gx_fast[at] << " != " << gx_ref[at] << " at " << at;
+  }
+  std::printf("[ fast     ] AvgPool backward: %d configurations, %d on the fast path\n", tally.ran, tally.fast);
+  EXPECT_GT(tally.fast, tally.ran / 2);
 }
 
 // The common geometries the fast paths are for, each at a size that takes
