@@ -48,11 +48,13 @@ struct Interior {
 };
 
 Interior interior(const Axis& a) {
-  // start(o) >= 0, and the last tap start(o) + (kernel-1)*dilation <= in-1.
+  // start(o) >= 0, and the last tap start(o) + (kernel-1)*dilation <= in-1
+  // (no term can overflow: geometry.cpp bounds spans and padded sizes by
+  // 2^62; the stride may be as large as int64 allows).
   const int64_t room = a.in - 1 - (a.kernel - 1) * a.dilation + a.pad;  // largest o*stride allowed
   Interior r;
   r.hi = room < 0 ? 0 : std::min(a.out, room / a.stride + 1);
-  r.lo = std::min(r.hi, (a.pad + a.stride - 1) / a.stride);
+  r.lo = std::min(r.hi, a.pad == 0 ? 0 : (a.pad - 1) / a.stride + 1);
   return r;
 }
 
