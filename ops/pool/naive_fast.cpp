@@ -446,8 +446,9 @@ MININN_MULTIVERSIONED void spread_rows(const Geometry& g, const AvgOptions& opti
     const int64_t od = covering(ad, id), oh = covering(ah, ih);
     if (od < 0 || oh < 0) continue;
     const AvgSpan d = avg_span(ad, od), h = avg_span(ah, oh);
-    const SpreadRow spread{g,   options, row, gy + p * out_plane + (od * ah.out + oh) * aw.out,
-                           d,   h,       divisor(options, d, h, AvgSpan{0, aw.kernel, aw.kernel})};
+    const float* gy_row = gy + p * out_plane + (od * ah.out + oh) * aw.out;
+    const float inner_divisor = divisor(options, d, h, AvgSpan{0, aw.kernel, aw.kernel});
+    const SpreadRow spread{g, options, row, gy_row, d, h, inner_divisor};
     for (int64_t ow = 0; ow < inner.lo; ++ow) spread.window(ow);
     for (int64_t ow = inner.hi; ow < aw.out; ++ow) spread.window(ow);
     float* at = row + (inner.lo * aw.stride - aw.pad);
