@@ -57,22 +57,6 @@ int64_t Axis::right_pad() const {
   return needed > pad ? needed : pad;
 }
 
-Taps taps(const Axis& axis, int64_t o) {
-  int64_t start = axis.start(o);
-  int64_t first = start < 0 ? (-start + axis.dilation - 1) / axis.dilation : 0;
-  int64_t reach = axis.in - start;  // taps must satisfy j*dilation < reach
-  int64_t last = reach <= 0 ? 0 : (reach + axis.dilation - 1) / axis.dilation;
-  if (last > axis.kernel) last = axis.kernel;
-  if (last < first) last = first;
-  return {first, last};
-}
-
-AvgSpan avg_span(const Axis& axis, int64_t o) {
-  int64_t start = axis.start(o);
-  int64_t end = std::min(start + axis.kernel, axis.in + axis.pad);
-  return {std::max<int64_t>(start, 0), std::min(end, axis.in), end - start};
-}
-
 Layout split(const Shape& shape, int rank) {
   Layout layout;
   size_t r = static_cast<size_t>(rank);

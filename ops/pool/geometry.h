@@ -11,6 +11,7 @@
 
 #include "framework/shape.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -102,7 +103,15 @@ Geometry planes_only(const Shape& input_spatial_and_batch, int rank, const Shape
 struct Taps {
   int64_t first, last;
 };
-Taps taps(const Axis& axis, int64_t o);
+inline Taps taps(const Axis& axis, int64_t o) {
+  const int64_t start = axis.start(o);
+  const int64_t first = start < 0 ? (-start + axis.dilation - 1) / axis.dilation : 0;
+  const int64_t reach = axis.in - start;  // taps must satisfy j*dilation < reach
+  int64_t last = reach <= 0 ? 0 : (reach + axis.dilation - 1) / axis.dilation;
+  if (last > axis.kernel) last = axis.kernel;
+  if (last < first) last = first;
+  return {first, last};
+}
 
 // Average window o along one axis: the real cells [lo, hi), and the cells
 // count_include_pad counts — padding included, the ceil overhang past the
@@ -110,7 +119,11 @@ Taps taps(const Axis& axis, int64_t o);
 struct AvgSpan {
   int64_t lo, hi, padded;
 };
-AvgSpan avg_span(const Axis& axis, int64_t o);
+inline AvgSpan avg_span(const Axis& axis, int64_t o) {
+  const int64_t start = axis.start(o);
+  const int64_t end = std::min(start + axis.kernel, axis.in + axis.pad);
+  return {std::max<int64_t>(start, 0), std::min(end, axis.in), end - start};
+}
 
 // "pool" names in messages: "max_pool2d", "avg_pool3d", ...
 std::string spatial_name(const char* base, int rank);

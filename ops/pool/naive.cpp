@@ -2,6 +2,7 @@
 
 #include "framework/error.h"
 #include "framework/parallel.h"
+#include "ops/pool/naive_fast.h"
 
 #include <algorithm>
 #include <array>
@@ -61,6 +62,14 @@ inline float box_max(const float* plane, int64_t in_h, int64_t in_w, const AvgSp
 }  // namespace
 
 void max_forward(const Geometry& g, const float* x, float* y, int64_t* indices) {
+  if (!fast::max_forward(g, x, y, indices)) reference::max_forward(g, x, y, indices);
+}
+
+void max_backward(const Geometry& g, const float* gy, const int64_t* indices, float* gx) {
+  if (!fast::max_backward(g, gy, indices, gx)) reference::max_backward(g, gy, indices, gx);
+}
+
+void reference::max_forward(const Geometry& g, const float* x, float* y, int64_t* indices) {
   const Axis &ad = g.axes[0], &ah = g.axes[1], &aw = g.axes[2];
   const std::vector<Taps> td = all_taps(ad), th = all_taps(ah), tw = all_taps(aw);
   const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
@@ -98,7 +107,7 @@ void max_forward(const Geometry& g, const float* x, float* y, int64_t* indices) 
   }
 }
 
-void max_backward(const Geometry& g, const float* gy, const int64_t* indices, float* gx) {
+void reference::max_backward(const Geometry& g, const float* gy, const int64_t* indices, float* gx) {
   const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
 #pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
   for (int64_t p = 0; p < g.planes; ++p) {
@@ -174,12 +183,6 @@ void box_spread_backward(const Geometry& g, const Spans& spans, const float* gy,
   }
 }
 
-float divisor(const AvgOptions& options, const AvgSpan& d, const AvgSpan& h, const AvgSpan& w) {
-  if (options.divisor_override) return static_cast<float>(options.divisor_override);
-  if (options.count_include_pad) return static_cast<float>(d.padded * h.padded * w.padded);
-  return static_cast<float>((d.hi - d.lo) * (h.hi - h.lo) * (w.hi - w.lo));
-}
-
 // PyTorch divides an adaptive window by each extent in turn, not by its area.
 float adaptive_mean(float value, const AvgSpan& d, const AvgSpan& h, const AvgSpan& w) {
   return value / static_cast<float>(d.padded) / static_cast<float>(h.padded) / static_cast<float>(w.padded);
@@ -187,12 +190,26 @@ float adaptive_mean(float value, const AvgSpan& d, const AvgSpan& h, const AvgSp
 
 }  // namespace
 
+float divisor(const AvgOptions& options, const AvgSpan& d, const AvgSpan& h, const AvgSpan& w) {
+  if (options.divisor_override) return static_cast<float>(options.divisor_override);
+  if (options.count_include_pad) return static_cast<float>(d.padded * h.padded * w.padded);
+  return static_cast<float>((d.hi - d.lo) * (h.hi - h.lo) * (w.hi - w.lo));
+}
+
 void avg_forward(const Geometry& g, const AvgOptions& options, const float* x, float* y) {
+  if (!fast::avg_forward(g, options, x, y)) reference::avg_forward(g, options, x, y);
+}
+
+void reference::avg_forward(const Geometry& g, const AvgOptions& options, const float* x, float* y) {
   box_sum_forward(g, sliding_spans(g), x, y,
                   [&](float sum, const AvgSpan& d, const AvgSpan& h, const AvgSpan& w) { return sum / divisor(options, d, h, w); });
 }
 
 void avg_backward(const Geometry& g, const AvgOptions& options, const float* gy, float* gx) {
+  if (!fast::avg_backward(g, options, gy, gx)) reference::avg_backward(g, options, gy, gx);
+}
+
+void reference::avg_backward(const Geometry& g, const AvgOptions& options, const float* gy, float* gx) {
   box_spread_backward(g, sliding_spans(g), gy, gx,
                       [&](float grad, const AvgSpan& d, const AvgSpan& h, const AvgSpan& w) { return grad / divisor(options, d, h, w); });
 }

@@ -1,7 +1,9 @@
-// The naive reference kernels of the pooling family: plain loops over
-// canonical (D, H, W) planes, exactly PyTorch's CPU semantics (scan order,
-// ties, NaN, divisors). They are the fallback of every oneDNN kernel and the
-// reference the oneDNN kernels are tested against.
+// The naive kernels of the pooling family: loops over canonical (D, H, W)
+// planes, exactly PyTorch's CPU semantics (scan order, ties, NaN, divisors).
+// They are the fallback of every oneDNN kernel and the reference the oneDNN
+// kernels are tested against. MaxPool and AvgPool run fast paths
+// (naive_fast.h) where they apply, the plain loops of namespace `reference`
+// elsewhere; both give the same bits.
 #pragma once
 
 #include "ops/pool/geometry.h"
@@ -25,6 +27,9 @@ struct AvgOptions {
 void avg_forward(const Geometry& g, const AvgOptions& options, const float* x, float* y);
 void avg_backward(const Geometry& g, const AvgOptions& options, const float* gy, float* gx);
 
+// What PyTorch divides window (d, h, w)'s sum by.
+float divisor(const AvgOptions& options, const AvgSpan& d, const AvgSpan& h, const AvgSpan& w);
+
 // Adaptive pools: axes carry only in/out; windows from adaptive_start/end.
 void adaptive_avg_forward(const Geometry& g, const float* x, float* y);
 void adaptive_avg_backward(const Geometry& g, const float* gy, float* gx);
@@ -37,5 +42,15 @@ void adaptive_max_forward(const Geometry& g, const float* x, float* y, int64_t* 
 void unpool_forward(const Geometry& g, const float* x, const int64_t* indices, float* y);
 void unpool_backward(const Geometry& g, const float* gy, const int64_t* indices, float* gx);
 void check_unpool_indices(const Geometry& g, const int64_t* indices);
+
+// The plain loops behind max_forward, max_backward, avg_forward and
+// avg_backward, one window (or plane) at a time: the readable statement of
+// the semantics, and what the fast paths are tested against.
+namespace reference {
+void max_forward(const Geometry& g, const float* x, float* y, int64_t* indices);
+void max_backward(const Geometry& g, const float* gy, const int64_t* indices, float* gx);
+void avg_forward(const Geometry& g, const AvgOptions& options, const float* x, float* y);
+void avg_backward(const Geometry& g, const AvgOptions& options, const float* gy, float* gx);
+}  // namespace reference
 
 }  // namespace mininn::pool

@@ -38,6 +38,19 @@ std::pair<int64_t, int64_t> rows_split(int64_t count) {
   return {count, 1};
 }
 
+// Why oneDNN 2.6 settles for simple_nchw on a plain layout (spec:
+// onednn-notes.md section 4): its JIT transposes plain planes to blocks of
+// 16 only with 4 or more channels, planes at least 2x2, and a block of 16
+// input and output planes within its per-core share of the L3 cache.
+std::string simple_nchw_cause(const Problem& p) {
+  const int64_t channels = p.src[1];
+  if (channels < 4) return fmt::format("N*C = {} plane{}, its JIT needs 4 or more", channels, channels == 1 ? "" : "s");
+  if (p.src.size() < 4 || p.src[p.src.size() - 2] == 1 || p.src.back() == 1) return "planes 1 high or 1 wide";
+  std::string plane;
+  for (size_t i = 2; i < p.src.size(); ++i) plane += (i > 2 ? "x" : "") + std::to_string(p.src[i]);
+  return fmt::format("{} planes are too large for its JIT's per-core cache blocks", plane);
+}
+
 }  // namespace
 
 Problem problem_of(const Geometry& g, int rank, int64_t count, algorithm kind) {
@@ -74,13 +87,26 @@ pooling_v2_forward::primitive_desc pooling_forward_pd(const Problem& p, bool tra
 }
 
 bool Primitives::build(const Problem& p, bool training, bool with_backward, Backend backend, std::string& why,
-                       bool create_forward) {
+                       bool create_forward, const NaivePreference& prefer) {
   problem = p;
   try {
     forward_pd = pooling_forward_pd(p, training);
     if (backend == Backend::Auto && rt::is_reference(forward_pd)) {
       why = kReferenceWhy;
       return false;
+    }
+    if (backend == Backend::Auto) {
+      // Measured with the naive fast paths: 5-30x faster than simple_nchw
+      // forward (see naive_fast.cpp), and backward faster or even.
+      if (prefer.over_simple_nchw && rt::implementation(forward_pd).rfind("simple_nchw", 0) == 0) {
+        why = fmt::format("oneDNN 2.6 runs this only in its scalar simple_nchw kernel ({}); mininn's loop is faster",
+                          simple_nchw_cause(p));
+        return false;
+      }
+      if (!prefer.over_jit.empty() && rt::implementation(forward_pd).rfind("jit", 0) == 0) {
+        why = prefer.over_jit;
+        return false;
+      }
     }
     if (with_backward) {
       pooling_v2_backward::desc bd(p.kind, rt::plain(p.src), rt::plain(p.dst), p.strides, p.kernel, p.dilation, p.pad_l,
@@ -297,7 +323,9 @@ std::unique_ptr<Kernel> build_avg(const Geometry& g, int rank, const AvgOptions&
   if (pad == std::array<int64_t, 3>{0, 0, 0})
     if (auto kernel = build_layout_pool(g, rank, p.kind, config, why)) return kernel;
   Primitives prims;
-  if (!prims.build(p, config.needs_backward, config.needs_backward, config.backend, why)) return nullptr;
+  if (!prims.build(p, config.needs_backward, config.needs_backward, config.backend, why, true,
+                   NaivePreference{!adaptive, ""}))
+    return nullptr;
   return std::make_unique<AvgPoolKernel>(g, pad, std::move(prims), AvgFallback{naive_geometry, adaptive, options});
 }
 
@@ -305,7 +333,7 @@ std::unique_ptr<Kernel> build_avg(const Geometry& g, int rank, const AvgOptions&
 
 std::unique_ptr<Kernel> make_max_pool(const Geometry& geometry, const Window& window, bool returns_indices,
                                       const KernelConfig& config, std::string& why) {
-  return detail::build_max(geometry, static_cast<int>(window.kernel.size()), returns_indices, config, why);
+  return detail::build_max(geometry, static_cast<int>(window.kernel.size()), returns_indices, false, config, why);
 }
 
 std::unique_ptr<Kernel> make_avg_pool(const Geometry& geometry, const Window& window, const AvgOptions& options,
@@ -324,7 +352,7 @@ std::unique_ptr<Kernel> make_adaptive_max_pool(const Geometry& geometry, int ran
                                                const KernelConfig& config, std::string& why) {
   std::optional<Geometry> sliding = adaptive_as_sliding(geometry, rank, why);
   if (!sliding) return nullptr;
-  return detail::build_max(*sliding, rank, returns_indices, config, why);
+  return detail::build_max(*sliding, rank, returns_indices, true, config, why);
 }
 
 }  // namespace mininn::pool::onednn

@@ -39,6 +39,13 @@ Problem problem_of(const Geometry& g, int rank, int64_t count, algorithm kind);
 // The forward primitive descriptor of `p` over plain layouts (user scratchpad).
 pooling_v2_forward::primitive_desc pooling_forward_pd(const Problem& p, bool training);
 
+// Where Backend::Auto prefers mininn's naive kernel to an implementation
+// oneDNN can run (besides its scalar reference kernel, which it never takes).
+struct NaivePreference {
+  bool over_simple_nchw = false;  // MaxPool, AvgPool: the naive fast paths beat oneDNN's scalar simple_nchw
+  std::string over_jit;           // why the naive kernel beats oneDNN's JIT too, or ""
+};
+
 // The primitives of one pooling node over the whole tensor, created at
 // compile time.
 struct Primitives {
@@ -53,10 +60,11 @@ struct Primitives {
 
   // Builds the forward pd (and primitive, when `create_forward`) and, when
   // `with_backward`, the backward ones; under Backend::Auto a direction
-  // oneDNN would run in its reference kernel is left to the naive loop.
-  // Returns false (and `why`) when the forward cannot run on oneDNN.
+  // oneDNN would run in its reference kernel is left to the naive loop, and
+  // so is the node where `prefer` says so. Returns false (and `why`) when
+  // the forward does not run on oneDNN.
   bool build(const Problem& p, bool training, bool with_backward, Backend backend, std::string& why,
-             bool create_forward = true);
+             bool create_forward = true, const NaivePreference& prefer = {});
 
   size_t scratchpad_bytes() const {
     return has_backward ? rt::scratchpad_bytes(forward_pd, backward_pd) : rt::scratchpad_bytes(forward_pd);
@@ -76,8 +84,9 @@ struct Primitives {
 std::unique_ptr<Kernel> build_layout_pool(const Geometry& g, int rank, algorithm kind, const KernelConfig& config,
                                           std::string& why);
 
-// Max pooling (onednn_max.cpp): `g` is a sliding-window geometry.
-std::unique_ptr<Kernel> build_max(const Geometry& g, int rank, bool returns_indices, const KernelConfig& config,
-                                  std::string& why);
+// Max pooling (onednn_max.cpp): `g` is a sliding-window geometry;
+// `adaptive` when it is an AdaptiveMaxPool written as one.
+std::unique_ptr<Kernel> build_max(const Geometry& g, int rank, bool returns_indices, bool adaptive,
+                                  const KernelConfig& config, std::string& why);
 
 }  // namespace mininn::pool::onednn::detail

@@ -43,8 +43,19 @@ TEST(OneDnnDispatch, AutoRunsOneDnnWhereExactAndSaysWhyNot) {
        "onednn",
        "onednn",
        ""},
-      {"MaxPool1d", {{"kernel_size", 3}}, {4, 20}, "onednn", "onednn", ""},
-      {"MaxPool3d", {{"kernel_size", 2}}, {1, 3, 4, 4, 4}, "onednn", "onednn", ""},
+      {"MaxPool1d", {{"kernel_size", 3}}, {64, 20}, "onednn", "onednn", ""},
+      {"MaxPool3d", {{"kernel_size", 2}}, {1, 8, 4, 4, 4}, "onednn", "onednn", ""},
+      // Where oneDNN would run its scalar simple_nchw kernel, or where its JIT
+      // loses to mininn's single pass, auto takes mininn's fast loops.
+      {"MaxPool1d", {{"kernel_size", 3}}, {4, 20}, "naive", "naive", "simple_nchw kernel (planes 1 high or 1 wide)"},
+      {"MaxPool3d", {{"kernel_size", 2}}, {1, 3, 4, 4, 4}, "naive", "naive", "simple_nchw kernel (N*C = 3 planes"},
+      {"MaxPool2d", {{"kernel_size", 2}}, {1, 2, 508, 508}, "naive", "naive", "(N*C = 2 planes, its JIT needs 4"},
+      {"AvgPool2d", {{"kernel_size", 2}}, {1, 2, 254, 254}, "naive", "naive", "(N*C = 2 planes, its JIT needs 4"},
+      {"AvgPool2d", {{"kernel_size", 2}}, {1, 16, 256, 256}, "naive", "naive", "256x256 planes are too large"},
+      {"MaxPool2d", {{"kernel_size", 2}, {"return_indices", true}}, {2, 16, 56, 56}, "naive", "naive",
+       "windows of at most 2 per axis over rows of 28 outputs"},
+      {"MaxPool2d", {{"kernel_size", 2}}, {2, 16, 28, 28}, "onednn", "onednn", ""},  // rows of 14: oneDNN's JIT
+      {"MaxPool2d", {{"kernel_size", 3}, {"stride", 2}}, {2, 16, 56, 56}, "onednn", "onednn", ""},
       {"MaxPool2d", {{"kernel_size", 2}, {"dilation", 2}}, {1, 4, 9, 9}, "naive", "naive", "ref:any"},
       {"AvgPool2d",
        {{"kernel_size", 3}, {"stride", 2}, {"padding", 1}, {"ceil_mode", true}},
@@ -110,9 +121,18 @@ TEST(OneDnnDispatch, AutoRunsOneDnnWhereExactAndSaysWhyNot) {
 }
 
 // --backend onednn runs dilated max pooling on oneDNN's (slow, exact)
-// reference kernel; auto does not. What oneDNN cannot do exactly still falls back.
+// reference kernel, and pools auto gives to mininn's loops on oneDNN's
+// simple_nchw or JIT kernels; auto does not. What oneDNN cannot do exactly
+// still falls back.
 TEST(OneDnnDispatch, ForcedOneDnnTakesEveryExactCase) {
   Dispatch d = dispatch_of("MaxPool2d", {{"kernel_size", 2}, {"dilation", 2}}, {1, 4, 9, 9}, Backend::OneDnn);
+  EXPECT_EQ(d.forward, "onednn");
+  d = dispatch_of("MaxPool2d", {{"kernel_size", 2}}, {1, 2, 508, 508}, Backend::OneDnn);
+  EXPECT_EQ(d.forward, "onednn");
+  EXPECT_EQ(d.backward, "onednn");
+  d = dispatch_of("AvgPool3d", {{"kernel_size", 2}, {"ceil_mode", true}}, {1, 3, 4, 5, 6}, Backend::OneDnn);
+  EXPECT_EQ(d.forward, "onednn");
+  d = dispatch_of("MaxPool2d", {{"kernel_size", 2}, {"return_indices", true}}, {2, 16, 56, 56}, Backend::OneDnn);
   EXPECT_EQ(d.forward, "onednn");
   d = dispatch_of("AvgPool2d", {{"kernel_size", 2}, {"divisor_override", 3}}, {1, 4, 8, 8}, Backend::OneDnn);
   EXPECT_EQ(d.forward, "naive");

@@ -187,8 +187,30 @@ def errors(kit):
         yield case(kit, rank, attrs, kit.tensor(shape))
 
 
+def fast_path_cases(kit):
+    """Planes large enough for what the naive kernel's fast paths do beyond the
+    small random cases (see max_pool.fast_path_cases); under auto the pools
+    on fewer than 4 planes run there."""
+    geometries = [
+        (2, {"kernel_size": 2, "stride": 2}, (1, 2, 40, 50)),  # the seed's pool: 2 planes
+        (2, {"kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True}, (1, 2, 41, 39)),
+        (2, {"kernel_size": 3, "stride": 1, "padding": 1, "count_include_pad": False}, (1, 3, 20, 37)),
+        (2, {"kernel_size": 3, "stride": 2, "padding": 1}, (2, 2, 33, 47)),
+        (2, {"kernel_size": 2, "stride": 2, "divisor_override": 3}, (1, 2, 18, 36)),
+        (2, {"kernel_size": [3, 4], "stride": [2, 3], "padding": [1, 2], "ceil_mode": True}, (1, 1, 30, 61)),
+        (1, {"kernel_size": 3, "stride": 2, "padding": 1}, (2, 3, 700)),
+        (3, {"kernel_size": 2, "stride": 2, "ceil_mode": True}, (1, 2, 5, 19, 35)),
+        (3, {"kernel_size": 2, "stride": 2, "ceil_mode": True, "count_include_pad": False}, (1, 8, 5, 19, 35)),
+    ]
+    kinds = ["normal", "ints", "inf", "nan"]
+    for i, (rank, attrs, shape) in enumerate(geometries):
+        kind = kinds[i % len(kinds)]
+        yield case(kit, rank, attrs, kit.tensor(shape, kind), kind)
+
+
 def cases(kit):
     yield from curated(kit)
     yield from module_tests(kit)
     yield from random_cases(kit, 300)
     yield from errors(kit)
+    yield from fast_path_cases(kit)

@@ -204,8 +204,35 @@ def errors(kit):
     yield case(kit, 2, {"kernel_size": 2, "padding": 2, "dilation": 3}, kit.tensor((1, 1, 8, 8)))
 
 
+def fast_path_cases(kit):
+    """Planes large enough for what the naive kernel's fast paths do beyond the
+    small random cases: blocks of 16 outputs and the last block shifted back
+    over the one before, rows split between threads, strides 1 and 2 with
+    windows 2 and 3 wide (and the others through a copy), and what auto
+    gives them (fewer than 4 planes: oneDNN's simple_nchw; 2-wide windows
+    over rows of 16+ outputs)."""
+    geometries = [
+        (2, {"kernel_size": 2, "stride": 2}, (1, 2, 40, 50)),  # the seed's pool: 2 planes
+        (2, {"kernel_size": 2, "stride": 2}, (2, 8, 34, 36)),  # JIT-sized planes, rows of 18
+        (2, {"kernel_size": 2, "stride": 1}, (1, 3, 21, 37)),
+        (2, {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}, (1, 2, 37, 41)),
+        (2, {"kernel_size": 3, "stride": 1, "padding": 1}, (1, 1, 23, 45)),
+        (2, {"kernel_size": 2, "stride": 2, "dilation": 2}, (1, 3, 30, 35)),
+        (2, {"kernel_size": [2, 3], "stride": [2, 3], "padding": [1, 1], "dilation": [1, 2]}, (1, 2, 25, 70)),
+        (1, {"kernel_size": 3, "stride": 2, "padding": 1}, (2, 3, 700)),
+        (1, {"kernel_size": 2, "stride": 2}, (1, 2, 1100)),
+        (3, {"kernel_size": 2, "stride": 2, "ceil_mode": True}, (1, 2, 5, 19, 37)),
+        (3, {"kernel_size": [1, 2, 2]}, (2, 4, 3, 20, 40)),
+    ]
+    kinds = ["normal", "ints", "nan", "neginf", "special"]
+    for i, (rank, attrs, shape) in enumerate(geometries):
+        for kind in (kinds[i % len(kinds)], kinds[(i + 2) % len(kinds)]):
+            yield case(kit, rank, dict(attrs, return_indices=kind != "normal"), kit.tensor(shape, kind), kind)
+
+
 def cases(kit):
     yield from curated(kit)
     yield from module_tests(kit)
     yield from random_cases(kit, 330)
     yield from errors(kit)
+    yield from fast_path_cases(kit)
