@@ -1,5 +1,7 @@
 #include "ops/onednn/runtime.h"
 
+#include "framework/simd.h"
+
 #include <fmt/format.h>
 #include <omp.h>
 
@@ -57,24 +59,8 @@ memory::format_tag plain_tag(size_t rank) {
   throw std::invalid_argument(fmt::format("no plain oneDNN layout for rank {}", rank));
 }
 
-// Blocks of the scans below. Compiled for several ISAs (the library itself
-// targets baseline x86-64); the loops have no early exit so they vectorise.
-// Not under ThreadSanitizer: the ISA is picked by an ifunc resolver that the
-// dynamic loader calls before TSan's runtime is up, and the instrumented
-// resolver then crashes the process at start.
-#if defined(__SANITIZE_THREAD__)
-#define MININN_TSAN_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define MININN_TSAN_BUILD 1
-#endif
-#endif
-#if defined(MININN_TSAN_BUILD)
-#define MININN_MULTIVERSIONED
-#else
-#define MININN_MULTIVERSIONED __attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-
+// Blocks of the scans below, compiled for several ISAs (framework/simd.h);
+// the loops have no early exit so they vectorise.
 MININN_MULTIVERSIONED bool block_has_nan(const float* x, int64_t count) {
   int found = 0;
   for (int64_t i = 0; i < count; ++i) found |= x[i] != x[i];
