@@ -23,10 +23,10 @@ using lanes::Floats;
 using lanes::Ints;
 using lanes::kLanes;
 
-// An adaptive window along one axis: [lo, hi).
+// An adaptive window along one axis: [lo, hi), of `size` cells.
 struct Span {
   int64_t lo, hi;
-  float size() const { return static_cast<float>(hi - lo); }
+  float size;
 };
 
 // The adaptive windows of a geometry, axis by axis, computed once per call.
@@ -41,7 +41,10 @@ struct Windows {
     if (g.planes == 0) return;
     for (int i = 0; i < 3; ++i) {
       const Axis& a = g.axes[i];
-      for (int64_t o = 0; o < a.out; ++o) axes[i].push_back({adaptive_start(o, a.in, a.out), adaptive_end(o, a.in, a.out)});
+      for (int64_t o = 0; o < a.out; ++o) {
+        const int64_t lo = adaptive_start(o, a.in, a.out), hi = adaptive_end(o, a.in, a.out);
+        axes[i].push_back({lo, hi, static_cast<float>(hi - lo)});
+      }
     }
   }
 };
@@ -67,6 +70,14 @@ MININN_LANES_INLINE void for_each_cell(const Windows& windows, const Span& d, co
     }
 }
 
+// visit(row) with the flat index of cell (id, ih, 0) for every row of a
+// window, in order.
+template <typename Visit>
+MININN_LANES_INLINE void for_each_row(const Windows& windows, const Span& d, const Span& h, Visit visit) {
+  for (int64_t id = d.lo; id < d.hi; ++id)
+    for (int64_t ih = h.lo; ih < h.hi; ++ih) visit((id * windows.in_h + ih) * windows.in_w);
+}
+
 // ---------------------------------------------------------------------------
 // One plane: the reference loops.
 
@@ -75,7 +86,7 @@ void avg_plane(const Windows& windows, const float* x, float* y) {
   for_each_window(windows, [&](int64_t o, const Span& d, const Span& h, const Span& w) {
     float sum = 0;
     for_each_cell(windows, d, h, w, [&](int64_t i) { sum += x[i]; });
-    y[o] = sum / d.size() / h.size() / w.size();
+    y[o] = sum / d.size / h.size / w.size;
   });
 }
 
@@ -84,7 +95,7 @@ void avg_plane(const Windows& windows, const float* x, float* y) {
 void avg_backward_plane(const Windows& windows, const float* gy, float* gx) {
   std::fill_n(gx, windows.in_plane, 0.0f);
   for_each_window(windows, [&](int64_t o, const Span& d, const Span& h, const Span& w) {
-    const float share = gy[o] / d.size() / h.size() / w.size();
+    const float share = gy[o] / d.size / h.size / w.size;
     for_each_cell(windows, d, h, w, [&](int64_t i) { gx[i] += share; });
   });
 }
@@ -109,7 +120,7 @@ void max_plane(const Windows& windows, const float* x, float* y, int64_t* indice
 // The backward of a global average: every cell gets 0 + share, what the
 // reference's zeroing and one addition give (+0 for a -0 share too).
 void global_avg_backward_plane(const Windows& windows, const float* gy, float* gx) {
-  const float share = gy[0] / windows.axes[0][0].size() / windows.axes[1][0].size() / windows.axes[2][0].size();
+  const float share = gy[0] / windows.axes[0][0].size / windows.axes[1][0].size / windows.axes[2][0].size;
   std::fill_n(gx, windows.in_plane, 0.0f + share);
 }
 
@@ -124,6 +135,17 @@ MININN_AVX512_BEGIN
 namespace mininn::pool {
 namespace {
 
+// value / d / h / w, the reference's divisions in its order, without those
+// by 1 (a 2-d pool's depth, a 1-d pool's depth and height): dividing by 1
+// returns its operand unchanged unless that is a signalling NaN, which no
+// sum is (0 + sNaN is a quiet NaN), and a share's NaN is quieted when it is
+// added to the gradient.
+MININN_LANES_INLINE Floats divide_by_sizes(Floats value, const Span& d, const Span& h, const Span& w) {
+  for (const Span* axis : {&d, &h, &w})
+    if (axis->size != 1.0f) value /= axis->size;
+  return value;
+}
+
 void avg_lanes(const Windows& windows, const float* x, float* y) {
   Floats* in = lanes::scratch<Floats>(windows.in_plane + windows.out_plane);
   Floats* out = in + windows.in_plane;
@@ -131,7 +153,7 @@ void avg_lanes(const Windows& windows, const float* x, float* y) {
   for_each_window(windows, [&](int64_t o, const Span& d, const Span& h, const Span& w) {
     Floats sum = {};
     for_each_cell(windows, d, h, w, [&](int64_t i) { sum += in[i]; });
-    out[o] = sum / d.size() / h.size() / w.size();
+    out[o] = divide_by_sizes(sum, d, h, w);
   });
   lanes::scatter(out, windows.out_plane, y, windows.out_plane);
 }
@@ -142,45 +164,84 @@ void avg_backward_lanes(const Windows& windows, const float* gy, float* gx) {
   lanes::gather(gy, windows.out_plane, windows.out_plane, grad_out);
   std::fill_n(grad, windows.in_plane, Floats{});
   for_each_window(windows, [&](int64_t o, const Span& d, const Span& h, const Span& w) {
-    const Floats share = grad_out[o] / d.size() / h.size() / w.size();
+    const Floats share = divide_by_sizes(grad_out[o], d, h, w);
     for_each_cell(windows, d, h, w, [&](int64_t i) { grad[i] += share; });
   });
   lanes::scatter(grad, windows.in_plane, gx, windows.in_plane);
 }
 
+// An in-plane index in every lane (planes hold at most kMaxScratch cells here).
+MININN_LANES_INLINE Ints index(int64_t i) { return Ints{} + static_cast<int32_t>(i); }
+
+// One step of PyTorch's max scan: a value replaces the best so far when it
+// is larger or a NaN (so the first maximum and the last NaN stay).
+MININN_LANES_INLINE void scan_step(Floats& best, Ints& at, Floats value, Ints index) {
+  const Ints take = (value > best) | (value != value);
+  best = take ? value : best;
+  at = take ? index : at;
+}
+
+// The max scan over cells [first, last) of one row, from scratch. The scan
+// is a fold of "a later piece replaces the earlier one when it is larger or
+// a NaN" over pieces in order, and any contiguous pieces fold the same
+// way: a piece's own scan keeps its first maximum or its last NaN, and the
+// step keeps the whole's (spec §5). So four cells are folded pairwise
+// first, apart from the running result, which then takes one step per four
+// cells instead of four dependent compare-and-selects.
+MININN_LANES_INLINE void scan_row(const Floats* in, int64_t first, int64_t last, Floats& best, Ints& at) {
+  int64_t i = first;
+  for (; i + 4 <= last; i += 4) {
+    Floats best01 = in[i], best23 = in[i + 2];
+    Ints at01 = index(i), at23 = index(i + 2);
+    scan_step(best01, at01, in[i + 1], index(i + 1));
+    scan_step(best23, at23, in[i + 3], index(i + 3));
+    scan_step(best01, at01, best23, at23);
+    scan_step(best, at, best01, at01);
+  }
+  for (; i < last; ++i) scan_step(best, at, in[i], index(i));
+}
+
+// Each row of a window is scanned on its own and folded into the window's
+// result in order (scan_row says why that is the same scan): the rows are
+// independent chains the CPU overlaps.
 void max_lanes(const Windows& windows, const float* x, float* y, int64_t* indices) {
   Floats* in = lanes::scratch<Floats>(windows.in_plane + windows.out_plane);
   Floats* out = in + windows.in_plane;
   Ints* arg = lanes::scratch<Ints>(windows.out_plane);
   lanes::gather(x, windows.in_plane, windows.in_plane, in);
+  const Floats minus_inf = Floats{} - std::numeric_limits<float>::infinity();
   for_each_window(windows, [&](int64_t o, const Span& d, const Span& h, const Span& w) {
-    Floats best = Floats{} - std::numeric_limits<float>::infinity();
-    Ints at = Ints{} + static_cast<int32_t>((d.lo * windows.in_h + h.lo) * windows.in_w + w.lo);
-    for_each_cell(windows, d, h, w, [&](int64_t i) {
-      const Ints take = (in[i] > best) | (in[i] != in[i]);
-      best = take ? in[i] : best;
-      at = take ? Ints{} + static_cast<int32_t>(i) : at;
+    Floats best = minus_inf;
+    Ints at = index((d.lo * windows.in_h + h.lo) * windows.in_w + w.lo);
+    for_each_row(windows, d, h, [&](int64_t row) {
+      Floats row_best = minus_inf;
+      Ints row_at = index(row + w.lo);
+      scan_row(in, row + w.lo, row + w.hi, row_best, row_at);
+      scan_step(best, at, row_best, row_at);
     });
     out[o] = best;
     arg[o] = at;
   });
   lanes::scatter(out, windows.out_plane, y, windows.out_plane);
-  if (indices)
-    for (int64_t lane = 0; lane < kLanes; ++lane)
-      for (int64_t o = 0; o < windows.out_plane; ++o) indices[lane * windows.out_plane + o] = arg[o][lane];
+  if (indices) lanes::scatter_indices(arg, windows.out_plane, indices, windows.out_plane);
 }
 
 // A global average (one window per plane) needs no scratch: the plane is
 // read 16 positions at a time, transposed in registers and summed in order.
 void global_avg_lanes(const Windows& windows, const float* x, float* y) {
+  const int64_t in_plane = windows.in_plane;
   Floats sum = {};
-  for (int64_t i = 0; i < windows.in_plane; i += kLanes) {
-    const int64_t count = std::min(kLanes, windows.in_plane - i);
-    Floats tile[kLanes];
-    lanes::gather(x + i, windows.in_plane, count, tile);
-    for (int64_t k = 0; k < count; ++k) sum += tile[k];
+  int64_t i = 0;
+  Floats tile[kLanes];
+  for (; i + kLanes <= in_plane; i += kLanes) {
+    lanes::load_tile(x + i, in_plane, kLanes, tile);
+    for (const Floats& column : tile) sum += column;
   }
-  const Floats mean = sum / windows.axes[0][0].size() / windows.axes[1][0].size() / windows.axes[2][0].size();
+  if (i < in_plane) {
+    lanes::load_tile(x + i, in_plane, in_plane - i, tile);
+    for (int64_t k = 0; k < in_plane - i; ++k) sum += tile[k];
+  }
+  const Floats mean = divide_by_sizes(sum, windows.axes[0][0], windows.axes[1][0], windows.axes[2][0]);
   std::memcpy(y, &mean, sizeof mean);  // one output per plane: the group's 16 are adjacent
 }
 
