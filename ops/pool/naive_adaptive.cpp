@@ -181,13 +181,13 @@ MININN_LANES_INLINE void scan_step(Floats& best, Ints& at, Floats value, Ints in
   at = take ? index : at;
 }
 
-// The max scan over cells [first, last) of one row, from scratch. The scan
-// is a fold of "a later piece replaces the earlier one when it is larger or
-// a NaN" over pieces in order, and any contiguous pieces fold the same
-// way: a piece's own scan keeps its first maximum or its last NaN, and the
-// step keeps the whole's (spec §5). So four cells are folded pairwise
-// first, apart from the running result, which then takes one step per four
-// cells instead of four dependent compare-and-selects.
+// The max scan continued over cells [first, last) of one row. The scan is
+// a fold of "a later piece replaces the result so far when it is larger or
+// a NaN" over the cells in order, and contiguous cells fold the same way
+// whatever the bracketing: a piece's own scan keeps its first maximum or
+// its last NaN, and the step keeps the whole's (spec §5). So four cells are
+// folded pairwise apart from the running result first, which then takes one
+// dependent step per four cells instead of four.
 MININN_LANES_INLINE void scan_row(const Floats* in, int64_t first, int64_t last, Floats& best, Ints& at) {
   int64_t i = first;
   for (; i + 4 <= last; i += 4) {
@@ -201,9 +201,6 @@ MININN_LANES_INLINE void scan_row(const Floats* in, int64_t first, int64_t last,
   for (; i < last; ++i) scan_step(best, at, in[i], index(i));
 }
 
-// Each row of a window is scanned on its own and folded into the window's
-// result in order (scan_row says why that is the same scan): the rows are
-// independent chains the CPU overlaps.
 void max_lanes(const Windows& windows, const float* x, float* y, int64_t* indices) {
   Floats* in = lanes::scratch<Floats>(windows.in_plane + windows.out_plane);
   Floats* out = in + windows.in_plane;
@@ -213,12 +210,7 @@ void max_lanes(const Windows& windows, const float* x, float* y, int64_t* indice
   for_each_window(windows, [&](int64_t o, const Span& d, const Span& h, const Span& w) {
     Floats best = minus_inf;
     Ints at = index((d.lo * windows.in_h + h.lo) * windows.in_w + w.lo);
-    for_each_row(windows, d, h, [&](int64_t row) {
-      Floats row_best = minus_inf;
-      Ints row_at = index(row + w.lo);
-      scan_row(in, row + w.lo, row + w.hi, row_best, row_at);
-      scan_step(best, at, row_best, row_at);
-    });
+    for_each_row(windows, d, h, [&](int64_t row) { scan_row(in, row + w.lo, row + w.hi, best, at); });
     out[o] = best;
     arg[o] = at;
   });
@@ -257,13 +249,15 @@ namespace {
 
 // Whether groups of 16 planes run on lanes: the CPU has AVX-512, there are
 // 16 planes, something to compute, and a plane (in and out) fits the
-// per-thread scratch.
-bool lanes_fit(const Geometry& g, const Windows& windows) {
-  return cpu_has_avx512() && g.planes >= kLanes && windows.out_plane > 0 && windows.in_plane <= lanes::kMaxScratch &&
-         windows.out_plane <= lanes::kMaxScratch - windows.in_plane;
+// per-thread scratch. (Products saturate: an empty batch may have planes of
+// any size.)
+bool lanes_fit(const Geometry& g) {
+  return cpu_has_avx512() && g.planes >= kLanes && g.out_plane() > 0 && g.in_plane() <= lanes::kMaxScratch &&
+         g.out_plane() <= lanes::kMaxScratch - g.in_plane();
 }
 
-bool global_lanes(const Geometry& g) { return cpu_has_avx512() && g.planes >= kLanes && g.out_plane() == 1; }
+// A global average needs no scratch, and its backward is a fill.
+bool is_global(const Geometry& g) { return g.out_plane() == 1; }
 
 // group(p) for each group of 16 planes from plane p on (when `grouped`),
 // plane(p) for every plane left over; on threads when the work pays.
@@ -305,26 +299,31 @@ void adaptive_max_forward(const Geometry& g, const float* x, float* y, int64_t* 
 
 }  // namespace scalar
 
+bool adaptive_avg_on_lanes(const Geometry& g) {
+  return cpu_has_avx512() && g.planes >= kLanes && (is_global(g) || lanes_fit(g));
+}
+bool adaptive_max_on_lanes(const Geometry& g) { return lanes_fit(g); }
+
 void adaptive_avg_forward(const Geometry& g, const float* x, float* y) {
   const Windows windows(g);
   const int64_t in = windows.in_plane, out = windows.out_plane;
-  if (global_lanes(g)) {
+  if (is_global(g) && adaptive_avg_on_lanes(g)) {
     for_planes(g, true, [&](int64_t p) { global_avg_lanes(windows, x + p * in, y + p); },
                [&](int64_t p) { avg_plane(windows, x + p * in, y + p); });
     return;
   }
-  for_planes(g, lanes_fit(g, windows), [&](int64_t p) { avg_lanes(windows, x + p * in, y + p * out); },
+  for_planes(g, lanes_fit(g), [&](int64_t p) { avg_lanes(windows, x + p * in, y + p * out); },
              [&](int64_t p) { avg_plane(windows, x + p * in, y + p * out); });
 }
 
 void adaptive_avg_backward(const Geometry& g, const float* gy, float* gx) {
   const Windows windows(g);
   const int64_t in = windows.in_plane, out = windows.out_plane;
-  if (g.out_plane() == 1) {
+  if (is_global(g)) {
     for_planes(g, false, [](int64_t) {}, [&](int64_t p) { global_avg_backward_plane(windows, gy + p, gx + p * in); });
     return;
   }
-  for_planes(g, lanes_fit(g, windows), [&](int64_t p) { avg_backward_lanes(windows, gy + p * out, gx + p * in); },
+  for_planes(g, lanes_fit(g), [&](int64_t p) { avg_backward_lanes(windows, gy + p * out, gx + p * in); },
              [&](int64_t p) { avg_backward_plane(windows, gy + p * out, gx + p * in); });
 }
 
@@ -332,7 +331,7 @@ void adaptive_max_forward(const Geometry& g, const float* x, float* y, int64_t* 
   const Windows windows(g);
   const int64_t in = windows.in_plane, out = windows.out_plane;
   auto indices_of = [&](int64_t p) { return indices ? indices + p * out : nullptr; };
-  for_planes(g, lanes_fit(g, windows), [&](int64_t p) { max_lanes(windows, x + p * in, y + p * out, indices_of(p)); },
+  for_planes(g, lanes_fit(g), [&](int64_t p) { max_lanes(windows, x + p * in, y + p * out, indices_of(p)); },
              [&](int64_t p) { max_plane(windows, x + p * in, y + p * out, indices_of(p)); });
 }
 
