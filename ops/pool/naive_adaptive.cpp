@@ -175,10 +175,10 @@ MININN_LANES_INLINE Ints index(int64_t i) { return Ints{} + static_cast<int32_t>
 
 // One step of PyTorch's max scan: a value replaces the best so far when it
 // is larger or a NaN (so the first maximum and the last NaN stay).
-MININN_LANES_INLINE void scan_step(Floats& best, Ints& at, Floats value, Ints index) {
+MININN_LANES_INLINE void scan_step(Floats& best, Ints& at, Floats value, Ints position) {
   const Ints take = (value > best) | (value != value);
   best = take ? value : best;
-  at = take ? index : at;
+  at = take ? position : at;
 }
 
 // The max scan continued over cells [first, last) of one row. The scan is

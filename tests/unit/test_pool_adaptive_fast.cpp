@@ -71,8 +71,8 @@ Content random_content(std::mt19937& rng) { return static_cast<Content>(pick(rng
 
 // A random adaptive geometry: plane counts around multiples of 16 (so that
 // whole groups and leftovers both occur), rarely none; sizes from 1, up to
-// planes larger than the lanes' scratch; outputs from 1 (a global pool) to
-// more than the input.
+// planes larger than the lanes' scratch; outputs from 0 (empty) and 1 (a
+// global pool) to more than the input.
 Geometry random_geometry(std::mt19937& rng) {
   static const int plane_counts[] = {0, 1, 5, 15, 16, 17, 31, 32, 33, 48, 50};
   Geometry g;
@@ -82,8 +82,12 @@ Geometry random_geometry(std::mt19937& rng) {
   for (int i = 3 - rank; i < 3; ++i) {
     Axis& a = g.axes[i];
     a.in = pick(rng, 1, largest);
-    const int kind = pick(rng, 0, 9);
-    a.out = kind == 0 ? 1 : kind == 1 ? a.in : kind == 2 ? a.in + pick(rng, 1, 4) : pick(rng, 1, std::max<int>(1, a.in));
+    const int kind = pick(rng, 0, 40);
+    a.out = kind < 4     ? 1
+            : kind < 8   ? a.in
+            : kind < 12  ? a.in + pick(rng, 1, 4)
+            : kind == 12 ? 0  // an empty output
+                         : pick(rng, 1, std::max<int>(1, a.in));
   }
   if (pick(rng, 0, 4) == 0)  // a global pool
     for (Axis& a : g.axes) a.out = 1;
@@ -116,8 +120,18 @@ bool same_bits(float a, float b) { return (std::isnan(a) && std::isnan(b)) || st
 // Outputs start as NaN (and -1): a kernel must write every element.
 std::vector<float> poisoned(int64_t count) { return std::vector<float>(static_cast<size_t>(count), kNaN); }
 
-TEST(FastAdaptivePool, RunsOnLanesWhenTheCpuHasAvx512) {
+// The random configurations below reach the 16-plane kernels often, and the
+// plain loops too (leftover planes, large planes, fewer than 16 planes).
+TEST(FastAdaptivePool, RandomConfigurationsReachTheLanes) {
   if (!cpu_has_avx512()) GTEST_SKIP() << "no AVX-512: every test here compares the plain loops with themselves";
+  std::mt19937 rng(20261204);
+  int on_lanes = 0, plain = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    const Geometry g = random_geometry(rng);
+    (adaptive_avg_on_lanes(g) ? on_lanes : plain) += 1;
+  }
+  EXPECT_GT(on_lanes, 150);
+  EXPECT_GT(plain, 100);
 }
 
 TEST(FastAdaptivePool, AverageForwardAndBackwardAreTheReferenceBitForBit) {
