@@ -5,7 +5,6 @@
 #include "framework/parallel.h"
 #include "framework/simd.h"
 #include "ops/pool/naive.h"
-#include "ops/pool/naive_adaptive.h"
 
 #include <algorithm>
 #include <atomic>
@@ -57,9 +56,8 @@ void check_unpool_indices(const Geometry& g, const int64_t* indices) {
        indices[bad_at], size, bad_at);
 }
 
-namespace scalar {
-
 void unpool_forward(const Geometry& g, const float* x, const int64_t* indices, float* y) {
+  check_unpool_indices(g, indices);
   const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
 #pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
   for (int64_t p = 0; p < g.planes; ++p) {
@@ -69,13 +67,6 @@ void unpool_forward(const Geometry& g, const float* x, const int64_t* indices, f
     const int64_t* ip = indices + p * in_plane;
     for (int64_t j = 0; j < in_plane; ++j) yp[ip[j]] = xp[j];  // in order: the last duplicate wins
   }
-}
-
-}  // namespace scalar
-
-void unpool_forward(const Geometry& g, const float* x, const int64_t* indices, float* y) {
-  check_unpool_indices(g, indices);
-  scalar::unpool_forward(g, x, indices, y);
 }
 
 void unpool_backward(const Geometry& g, const float* gy, const int64_t* indices, float* gx) {
