@@ -1,6 +1,6 @@
 #include "ops/onednn/runtime.h"
 
-#include "framework/multiversion.h"
+#include "framework/simd.h"
 
 #include <fmt/format.h>
 #include <omp.h>
@@ -59,8 +59,8 @@ memory::format_tag plain_tag(size_t rank) {
   throw std::invalid_argument(fmt::format("no plain oneDNN layout for rank {}", rank));
 }
 
-// Blocks of the scans below, compiled for several ISAs; the loops have no
-// early exit so they vectorise.
+// Blocks of the scans below, compiled for several ISAs (framework/simd.h);
+// the loops have no early exit so they vectorise.
 MININN_MULTIVERSIONED bool block_has_nan(const float* x, int64_t count) {
   int found = 0;
   for (int64_t i = 0; i < count; ++i) found |= x[i] != x[i];

@@ -29,36 +29,6 @@ std::vector<AvgSpan> all_spans(const Axis& axis) {
   return out;
 }
 
-// Adaptive windows as [lo, hi) spans (padded = hi - lo).
-std::vector<AvgSpan> adaptive_spans(const Axis& axis) {
-  std::vector<AvgSpan> out(axis.out);
-  for (int64_t o = 0; o < axis.out; ++o) {
-    int64_t lo = adaptive_start(o, axis.in, axis.out), hi = adaptive_end(o, axis.in, axis.out);
-    out[o] = {lo, hi, hi - lo};
-  }
-  return out;
-}
-
-// Max over the box [lo, hi) of every axis of one plane, PyTorch's scan:
-// row-major, strict '>', a NaN always wins (so the last NaN's index stays).
-inline float box_max(const float* plane, int64_t in_h, int64_t in_w, const AvgSpan& d, const AvgSpan& h,
-                     const AvgSpan& w, int64_t& arg) {
-  float best = kMinusInf;
-  arg = (d.lo * in_h + h.lo) * in_w + w.lo;
-  for (int64_t id = d.lo; id < d.hi; ++id)
-    for (int64_t ih = h.lo; ih < h.hi; ++ih) {
-      int64_t row = (id * in_h + ih) * in_w;
-      for (int64_t iw = w.lo; iw < w.hi; ++iw) {
-        float v = plane[row + iw];
-        if (v > best || std::isnan(v)) {
-          best = v;
-          arg = row + iw;
-        }
-      }
-    }
-  return best;
-}
-
 }  // namespace
 
 void max_forward(const Geometry& g, const float* x, float* y, int64_t* indices) {
@@ -129,10 +99,6 @@ Spans sliding_spans(const Geometry& g) {
   if (g.planes == 0) return {};
   return {all_spans(g.axes[0]), all_spans(g.axes[1]), all_spans(g.axes[2])};
 }
-Spans adaptive_boxes(const Geometry& g) {
-  if (g.planes == 0) return {};
-  return {adaptive_spans(g.axes[0]), adaptive_spans(g.axes[1]), adaptive_spans(g.axes[2])};
-}
 
 // For every output o: y[o] = finish(sum of the window box, d, h, w), summed
 // in row-major order as PyTorch does.
@@ -183,10 +149,6 @@ void box_spread_backward(const Geometry& g, const Spans& spans, const float* gy,
   }
 }
 
-// PyTorch divides an adaptive window by each extent in turn, not by its area.
-float adaptive_mean(float value, const AvgSpan& d, const AvgSpan& h, const AvgSpan& w) {
-  return value / static_cast<float>(d.padded) / static_cast<float>(h.padded) / static_cast<float>(w.padded);
-}
 
 }  // namespace
 
@@ -212,79 +174,6 @@ void avg_backward(const Geometry& g, const AvgOptions& options, const float* gy,
 void reference::avg_backward(const Geometry& g, const AvgOptions& options, const float* gy, float* gx) {
   box_spread_backward(g, sliding_spans(g), gy, gx,
                       [&](float grad, const AvgSpan& d, const AvgSpan& h, const AvgSpan& w) { return grad / divisor(options, d, h, w); });
-}
-
-void adaptive_avg_forward(const Geometry& g, const float* x, float* y) {
-  box_sum_forward(g, adaptive_boxes(g), x, y, adaptive_mean);
-}
-
-void adaptive_avg_backward(const Geometry& g, const float* gy, float* gx) {
-  box_spread_backward(g, adaptive_boxes(g), gy, gx, adaptive_mean);
-}
-
-void adaptive_max_forward(const Geometry& g, const float* x, float* y, int64_t* indices) {
-  const Spans spans = adaptive_boxes(g);
-  const int64_t in_h = g.axes[1].in, in_w = g.axes[2].in;
-  const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
-#pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
-  for (int64_t p = 0; p < g.planes; ++p) {
-    const float* xp = x + p * in_plane;
-    float* yp = y + p * out_plane;
-    int64_t* ip = indices ? indices + p * out_plane : nullptr;
-    int64_t o = 0;
-    for (const AvgSpan& d : spans[0])
-      for (const AvgSpan& h : spans[1])
-        for (const AvgSpan& w : spans[2]) {
-          int64_t arg;
-          yp[o] = box_max(xp, in_h, in_w, d, h, w, arg);
-          if (ip) ip[o] = arg;
-          ++o;
-        }
-  }
-}
-
-void check_unpool_indices(const Geometry& g, const int64_t* indices) {
-  const int64_t out_plane = g.out_plane();
-  const int64_t count = g.planes * g.in_plane();
-  int64_t bad_at = -1;
-  for (int64_t j = 0; j < count; ++j) {
-    if (indices[j] < 0 || indices[j] >= out_plane) {
-      bad_at = j;
-      break;
-    }
-  }
-  if (bad_at >= 0) {
-    std::string size;
-    for (const Axis& axis : g.axes)
-      if (!size.empty() || axis.out != 1) size += (size.empty() ? "" : "x") + std::to_string(axis.out);
-    if (size.empty()) size = "1";
-    fail("Found an invalid max index: {} (output volumes are of size {}) at position {} of the indices",
-         indices[bad_at], size, bad_at);
-  }
-}
-
-void unpool_forward(const Geometry& g, const float* x, const int64_t* indices, float* y) {
-  check_unpool_indices(g, indices);
-  const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
-#pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
-  for (int64_t p = 0; p < g.planes; ++p) {
-    float* yp = y + p * out_plane;
-    std::memset(yp, 0, sizeof(float) * out_plane);
-    const float* xp = x + p * in_plane;
-    const int64_t* ip = indices + p * in_plane;
-    for (int64_t j = 0; j < in_plane; ++j) yp[ip[j]] = xp[j];  // in order: the last duplicate wins
-  }
-}
-
-void unpool_backward(const Geometry& g, const float* gy, const int64_t* indices, float* gx) {
-  const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
-#pragma omp parallel for schedule(static) if (parallel_worth(g.work()))
-  for (int64_t p = 0; p < g.planes; ++p) {
-    const float* gyp = gy + p * out_plane;
-    const int64_t* ip = indices + p * in_plane;
-    float* gp = gx + p * in_plane;
-    for (int64_t j = 0; j < in_plane; ++j) gp[j] = gyp[ip[j]];
-  }
 }
 
 }  // namespace mininn::pool

@@ -31,9 +31,18 @@ void avg_backward(const Geometry& g, const AvgOptions& options, const float* gy,
 float divisor(const AvgOptions& options, const AvgSpan& d, const AvgSpan& h, const AvgSpan& w);
 
 // Adaptive pools: axes carry only in/out; windows from adaptive_start/end.
+// (naive_adaptive.cpp: the plain loops, and the same loops on 16 planes per
+// AVX-512 vector for whole groups of 16 planes.)
 void adaptive_avg_forward(const Geometry& g, const float* x, float* y);
 void adaptive_avg_backward(const Geometry& g, const float* gy, float* gx);
 void adaptive_max_forward(const Geometry& g, const float* x, float* y, int64_t* indices);
+
+// Whether the kernels above run g 16 planes per vector: an AVX-512 CPU, 16
+// planes or more, and planes small enough for the vectors' scratch (or one
+// output per plane: a global average). Then they beat oneDNN's plain-layout
+// pooling in every case measured, and Backend::Auto picks them.
+bool adaptive_avg_on_lanes(const Geometry& g);
+bool adaptive_max_on_lanes(const Geometry& g);
 
 // MaxUnpool: y = 0, y[plane][indices[j]] = x[j] (the last write wins);
 // backward gathers gx[j] = gy[plane][indices[j]]. Indices are checked first:

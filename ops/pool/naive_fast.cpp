@@ -27,7 +27,7 @@
 // geometries, ties, NaN and -inf.
 #include "ops/pool/naive_fast.h"
 
-#include "framework/multiversion.h"
+#include "framework/simd.h"
 #include "framework/parallel.h"
 
 #include <omp.h>

@@ -136,9 +136,10 @@ TEST(GradCheckAdaptivePool, OverlappingAndUpsamplingWindowsInEveryRank) {
     Shape shape;
     json size;
   };
+  // 17 planes: a group of 16 computed in one vector, and one more.
   const std::vector<Config> configs = {{1, {2, 2, 5}, 3},          {1, {2, 3}, 5},
                                        {2, {1, 2, 5, 3}, {3, 5}},   {2, {2, 4, 7}, {3, nullptr}},
-                                       {3, {1, 2, 5, 3, 4}, {3, 2, nullptr}}};
+                                       {3, {1, 2, 5, 3, 4}, {3, 2, nullptr}}, {2, {1, 17, 3, 4}, {2, 3}}};
   for (const Config& c : configs) {
     expect_gradients({.op = fmt::format("AdaptiveAvgPool{}d", c.rank), .attrs = {{"output_size", c.size}}, .inputs = {normal(c.shape)}});
     expect_gradients({.op = fmt::format("AdaptiveMaxPool{}d", c.rank),

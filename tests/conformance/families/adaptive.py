@@ -154,8 +154,33 @@ def errors(kit):
     yield case(kit, "Avg", 2, {"output_size": None}, kit.tensor((1, 2, 5, 5)))
 
 
+def lanes(kit):
+    """16 planes and more: mininn computes whole groups of 16 planes in one
+    vector and the planes left over one by one, so these shapes have both;
+    the benchmark's shapes at a smaller batch; a global average; a plane too
+    large for the vectors' scratch (the plain loops again)."""
+    for kind in ("normal", "nan"):
+        yield case(kit, "Avg", 2, {"output_size": [7, 7]}, kit.tensor((1, 35, 20, 20), kind), kind)
+    for kind in ("normal", "ints", "nan", "neginf", "special"):
+        yield case(kit, "Max", 2, {"output_size": [5, 5], "return_indices": True}, kit.tensor((2, 17, 32, 32), kind), kind)
+    yield case(kit, "Max", 2, {"output_size": [5, 5]}, kit.tensor((1, 16, 32, 32)))
+    yield case(kit, "Avg", 2, {"output_size": 1}, kit.tensor((2, 40, 7, 7)))
+    yield case(kit, "Avg", 3, {"output_size": 1}, kit.tensor((2, 9, 4, 3, 5), "nan"), "nan")
+    yield case(kit, "Avg", 1, {"output_size": 1}, kit.tensor((1, 33, 50)))
+    yield case(kit, "Avg", 1, {"output_size": 3}, kit.tensor((3, 16, 10)))
+    yield case(kit, "Max", 1, {"output_size": 13, "return_indices": True}, kit.tensor((1, 20, 9), "ints"), "ints")
+    yield case(kit, "Avg", 2, {"output_size": [9, 4]}, kit.tensor((18, 5, 7)))  # unbatched, upsampling rows
+    yield case(kit, "Max", 3, {"output_size": [2, 3, 2], "return_indices": True}, kit.tensor((1, 18, 3, 5, 4), "special"), "special")
+    yield case(kit, "Avg", 3, {"output_size": [3, 2, 4]}, kit.tensor((2, 16, 4, 3, 5)))
+    yield case(kit, "Max", 2, {"output_size": [3, 5], "return_indices": True}, kit.tensor((1, 16, 1, 1), "allnan"), "allnan")
+    yield case(kit, "Max", 2, {"output_size": 2, "return_indices": True}, kit.tensor((1, 17, 3, 3), "allneginf"), "allneginf")
+    yield case(kit, "Avg", 2, {"output_size": [7, 6]}, kit.tensor((1, 16, 91, 91)))
+    yield case(kit, "Max", 2, {"output_size": [7, 6], "return_indices": True}, kit.tensor((1, 16, 91, 91)))
+
+
 def cases(kit):
     yield from curated(kit)
     yield from module_tests(kit)
     yield from random_cases(kit, 260)
     yield from errors(kit)
+    yield from lanes(kit)

@@ -184,8 +184,25 @@ def errors(kit):
         yield case(kit, rank, attrs, kit.tensor(shape), np.zeros(shape, np.int64))
 
 
+def many_planes(kit):
+    """Enough planes for the kernel to run them on two threads, and an index
+    out of range in a late plane while a later plane has another: the first
+    in memory order is the one reported."""
+    yield pipeline(kit, 2, (4, 16, 14, 14), {"kernel_size": 2, "stride": 2})
+    yield pipeline(kit, 2, (2, 17, 15, 13), {"kernel_size": 3, "stride": 2, "padding": 1}, "ints", size_form="spatial")
+    yield pipeline(kit, 1, (3, 20, 64), {"kernel_size": 4, "stride": 3})
+    yield pipeline(kit, 3, (1, 18, 6, 5, 7), {"kernel_size": 2, "stride": 2}, size_form="full")
+    shape, plane = (2, 20, 7, 7), 14 * 14
+    for bad in (plane, -1):
+        indices = kit.rng.integers(0, plane, shape).astype(np.int64)
+        indices[1, 3, 4, 5] = bad
+        indices[1, 12, 0, 1] = plane + 3
+        yield case(kit, 2, {"kernel_size": 2}, kit.tensor(shape), indices, error_stage=stage)
+
+
 def cases(kit):
     yield from curated(kit)
     yield from random_pipelines(kit, 130)
     yield from random_indices(kit, 60)
     yield from errors(kit)
+    yield from many_planes(kit)
