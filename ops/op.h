@@ -87,6 +87,11 @@ struct KernelConfig {
   bool free_output_layouts = false;
 };
 
+// Whether input `index` is offered in a layout other than plain.
+inline bool offered_layout(const KernelConfig& config, size_t index) {
+  return index < config.input_layouts.size() && config.input_layouts[index] != nullptr;
+}
+
 // The layouts a kernel reads its inputs in and writes its outputs in (null:
 // plain). inputs[i] is the layout offered for input i if the kernel takes it
 // as it is, else null: the executor then has the producer make it plain.

@@ -72,7 +72,8 @@ class AdaptivePool : public Op {
 // Under Backend::Auto a pool whose planes run 16 per vector (naive.h:
 // adaptive_*_on_lanes) stays with mininn's kernel even where oneDNN could
 // run it: measured faster in every such case, both directions. `--backend
-// onednn` still gets oneDNN.
+// onednn` still gets oneDNN. Not when the input comes in a blocked layout
+// (layout propagation): oneDNN then pools it where it is, with no reorder.
 constexpr const char* kOnLanesWhy = "mininn's kernel computes 16 planes per AVX-512 vector here, faster than oneDNN's";
 
 std::unique_ptr<Kernel> with_reason(std::unique_ptr<Kernel> kernel, const char* why) {
@@ -111,7 +112,7 @@ class AdaptiveAvgPool final : public AdaptivePool {
   std::unique_ptr<Kernel> make_kernel(const KernelConfig& config) const override {
     Geometry g = geometry(config.inputs[0].shape);
     auto naive = [&] { return std::make_unique<NaiveAdaptiveAvg>(g, fn_); };
-    if (config.backend == Backend::Auto && adaptive_avg_on_lanes(g)) return with_reason(naive(), kOnLanesWhy);
+    if (config.backend == Backend::Auto && !offered_layout(config, 0) && adaptive_avg_on_lanes(g)) return with_reason(naive(), kOnLanesWhy);
     return pick_kernel(
         config, [&](std::string& why) { return onednn::make_adaptive_avg_pool(g, rank_, config, why); }, naive);
   }
@@ -174,7 +175,7 @@ class AdaptiveMaxPool final : public AdaptivePool {
       return std::make_unique<NaiveAdaptiveMax>(g, fn_, return_indices_, config.needs_backward,
                                                 config.outputs[0].shape);
     };
-    if (config.backend == Backend::Auto && adaptive_max_on_lanes(g)) return with_reason(naive(), kOnLanesWhy);
+    if (config.backend == Backend::Auto && !offered_layout(config, 0) && adaptive_max_on_lanes(g)) return with_reason(naive(), kOnLanesWhy);
     return pick_kernel(
         config,
         [&](std::string& why) { return onednn::make_adaptive_max_pool(g, rank_, return_indices_, config, why); },

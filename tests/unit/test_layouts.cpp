@@ -200,6 +200,10 @@ TEST(Layouts, PlainWhereAReaderOrTheCallerNeedsIt) {
   const CompileOptions inference = {Backend::Auto, false, false};
   EXPECT_NE(layout_of_c({conv, pool}, {"y"}, inference), nullptr);
   EXPECT_NE(layout_of_c({conv, pool}, {"y"}, {Backend::OneDnn, false, false}), nullptr);
+  // A global average pool (where mininn's own kernel wins on a plain input)
+  // takes it too.
+  const json global = node("pool", "AdaptiveAvgPool2d", "c", "y", {{"output_size", 1}});
+  EXPECT_NE(layout_of_c({conv, global}, {"y"}, inference), nullptr);
   // Not when compiled for backward, nor on the naive backend.
   EXPECT_EQ(layout_of_c({conv, pool}, {"y"}, {Backend::Auto, false, true}), nullptr);
   EXPECT_EQ(layout_of_c({conv, pool}, {"y"}, {Backend::Naive, false, false}), nullptr);
