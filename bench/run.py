@@ -528,35 +528,46 @@ def geomean(xs):
 # that case misses. Written from the runs of this suite on the 2 shared cores (see docs/performance.md).
 WHY = {
     "seed pipeline": "**Seed pipeline (1x2x508x508 features, 2 MB, in L2):** memory does not bound these rows; "
-    "per-call cost does. `auto` picks oneDNN for the 2/2 pools, and on this 2-channel image oneDNN's path (the "
-    "exactness scans, the primitive's call cost, a 2-thread parallel region) is slower than mininn's own naive "
-    "kernel — compare the **naive** column, which is at or under PyTorch for max backward and average forward "
-    "and backward. **auto 1 thread** is faster than auto for the backward rows: a parallel region waiting on a "
-    "preempted thread costs more than the work. A size-aware dispatch (naive or one thread below a few MB) is "
-    "what these rows need; the `(graph)` row adds up the nodes.",
-    "MaxPool2d 3/2/1, 32x64x112x112": "**MaxPool2d 3/2/1 (training forward):** bounded by oneDNN 2.6's own "
-    "primitive on plain NCHW — *The cost of exactness* below: the bare primitive alone is about PyTorch's "
-    "channels_last time, and the NaN / -FLT_MAX scans that make the result exactly PyTorch's add ~25 %. "
-    "Backward is faster than PyTorch.",
-    "MaxUnpool2d": "**MaxPool2d 2/2 + indices:** the forward writes int64 indices converted from oneDNN's "
-    "workspace (8 more bytes per output, a second pass); PyTorch's channels_last kernel writes its indices in "
-    "the same pass. MaxUnpool2d runs the naive kernel by design (no oneDNN primitive): a zeroing pass and a "
-    "scatter; on one thread it is under PyTorch (**auto 1 thread**).",
-    "AvgPool2d 3/1/1": "**AvgPool2d 3/1/1 exclude-pad:** oneDNN's plain-layout average pooling against "
-    "PyTorch's channels_last kernel, which is also under the copy bound (see the bound note).",
-    "AdaptiveAvgPool2d 1,": "**AdaptiveAvgPool2d 1:** mininn's oneDNN reduction is at the copy bound; PyTorch "
-    "is 3-4x under it on a 6.4 MB input that stays in cache between calls (see the bound note).",
+    "per-call cost does. oneDNN 2.6 runs 2-plane pools only in its scalar simple_nchw kernel, so `auto` gives "
+    "them to mininn's own loops, which split rows across both threads; compare **auto 1 thread**.",
+    "MaxPool2d 3/2/1, 32x64x112x112": "**MaxPool2d 3/2/1 (forward):** bounded by oneDNN 2.6's own primitive on "
+    "plain NCHW, which transposes to its blocked layout internally — *The cost of exactness* below: the bare "
+    "primitive alone is about PyTorch's channels_last time, and the NaN / -FLT_MAX scans that make the result "
+    "exactly PyTorch's add the rest. mininn's own loops are slower than the JIT for 3x3 windows. Backward is "
+    "faster than PyTorch.",
+    "MaxUnpool2d": "**MaxPool2d 2/2 + indices:** `auto` runs mininn's own loop (faster than oneDNN plus the "
+    "workspace-to-int64 conversion), which reads NCHW rows and writes values and 8-byte indices at about the "
+    "copy bandwidth; PyTorch's channels_last kernel works on channel vectors of the same pixels and stays "
+    "in cache. MaxUnpool2d is mininn's zeroing pass and scatter (no oneDNN primitive).",
+    "AvgPool2d 3/1/1": "**AvgPool2d 3/1/1 exclude-pad:** oneDNN's plain-layout average pooling (its JIT behind "
+    "an internal transposition) against PyTorch's channels_last kernel, which needs none; within the noise "
+    "(compare the fastest runs).",
+    "AdaptiveAvgPool2d 1,": "**AdaptiveAvgPool2d 1:** mininn's kernel sums 16 planes per AVX-512 vector; a few "
+    "µs behind PyTorch's channels_last kernel, whose input is already channels-innermost, where mininn reads "
+    "NCHW planes of 49 floats.",
     "AdaptiveAvgPool2d (7,7)|AdaptiveMaxPool2d (5,5)": "**AdaptiveAvgPool2d (7,7) on 20x20, AdaptiveMaxPool2d "
-    "(5,5) on 32x32:** windows of different sizes (20 and 32 are not multiples of 7 and 5), which no oneDNN "
-    "2.6 primitive computes exactly, so `auto` runs the naive kernel by design; it is the bound here, against "
-    "PyTorch's dedicated channels_last kernels.",
-    "Conv2d": "**Conv2d:** the **oneDNN** column runs the same primitive as **auto** in another pass of the same "
-    "run; where the two differ by as much as the miss (7x7/2: ~2x), the miss is scheduling noise, and **auto 1 "
-    "thread** — under PyTorch's two threads for both forwards — shows the kernel itself. What remains per call "
-    "is the reorder between plain NCHW and oneDNN's blocked layout, which PyTorch's channels_last avoids.",
+    "(5,5) on 32x32:** windows of different sizes, which no oneDNN 2.6 primitive computes exactly; mininn's "
+    "kernels run 16 planes per AVX-512 vector, against PyTorch's channels_last kernels.",
+    "Conv2d": "**Conv2d:** the same oneDNN 2.6 convolution on both sides (mininn: jit:avx512_core on nChw16c; "
+    "PyTorch channels_last: brgconv on nhwc, measured the same speed here). What remains per call is the "
+    "reorder of the NCHW input and output, which a channels_last tensor does not need; inside a graph, layout "
+    "propagation drops it between oneDNN nodes (the conv block rows).",
+    "conv block": "**Conv block:** two convolutions and a pool in one compiled graph; the conversions left are "
+    "the input's and the output's (`mininn inspect`).",
     "LeNet-5": "**LeNet-5 step:** batch 64 of 28x28 images gives kernels well under a millisecond each: the "
     "step is the sum of per-node fixed costs and 2-thread parallel regions; compare **auto 1 thread**.",
 }
+
+
+def caches():
+    """The machine's L2 and L3 as lscpu reports them ("L2 2 MiB (2 instances), L3 32 MiB (1 instance)")."""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    found = [" ".join(line.split(":", 1)[1].split()) for line in out.splitlines()
+             if line.strip().startswith(("L2 cache", "L3 cache"))]
+    return ", ".join(f"L{2 + i} {f}" for i, f in enumerate(found)) or "unknown"
 
 
 def write_report(path, chart, all_cases, best, meta, micro, loads, process, peaks, args):
@@ -587,7 +598,9 @@ def write_report(path, chart, all_cases, best, meta, micro, loads, process, peak
     w("(forward) and `torch.autograd.grad` of its output (backward). glibc is told to reuse big blocks")
     w("(`MALLOC_MMAP_THRESHOLD_`) on both sides so that fresh-page faults are not what is measured. A")
     w("`(graph)` row is a whole model: for the seed, `Execution::forward` (compiled for backward, output")
-    w("allocations included) against the same four ops in PyTorch with autograd recording; for LeNet-5,")
+    w("allocations included) against the same four ops in PyTorch with autograd recording; for the conv")
+    w("block, compiled for inference (fusion, layout propagation; a second row with propagation off) against")
+    w("the same modules under `torch.no_grad()`; for LeNet-5,")
     w("the model of `examples/fashion-mnist/lenet5.json` plus CrossEntropyLoss, compiled as `mininn train`")
     w("compiles it, against the same `nn.Sequential`: **fwd** = forward with the loss, **step** = forward,")
     w("backward and SGD(lr 0.01, momentum 0.9) step, **bwd** = step − fwd (derived, not in the means).")
@@ -743,10 +756,10 @@ def write_report(path, chart, all_cases, best, meta, micro, loads, process, peak
         named = lambda name: any(k in name for k in key.split("|"))
         if any(named(r[0]["name"]) for r in misses) or any(named(b[0]["name"]) for b in bound_misses):
             w(f"- {text}")
-    w("- **The bound** divides bytes by the copy bandwidth of a 256 MB buffer, measured here on 2 threads. This "
-      "VM's CPU reports 4 MiB of L2 per core and a 480 MiB L3, so every pooling input here is cache-resident "
-      "between repeated calls, and a kernel can beat the bound — PyTorch does for the small cases. Only the "
-      "32x64x112x112 cases (103 MB) are big enough for the bound to be the floor.")
+    w("- **The bound** divides bytes by the copy bandwidth of a 256 MB buffer, measured here on 2 threads. "
+      f"Caches here: {caches()}; an input that fits stays cache-resident between repeated calls, and a "
+      "kernel can beat the bound — both sides do for the small cases. Only the 32x64x112x112 cases (103 MB) "
+      "are big enough for the bound to be the floor.")
     if not peak_ok:
         w("- **Peak memory:** where mininn's forward exceeds PyTorch's, the excess over **planned** (arena + "
           "outputs, what the memory planner controls) lies outside the planner: the input itself and oneDNN's own "
