@@ -517,7 +517,7 @@ DIRECTION = {"forward": "fwd", "backward": "bwd", "step": "step"}
 
 def short(name):
     """A case name without its parenthesised description (seed, LeNet)."""
-    return name.split(" (conv")[0].split(" (SGD")[0]
+    return name.split(" (conv")[0].split(" (SGD")[0] + (", propagation off" if "propagation off" in name else "")
 
 
 def geomean(xs):
