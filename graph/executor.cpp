@@ -144,7 +144,12 @@ void CompiledGraph::build_kernels() {
       }
       at_node(node, [&] { kernels_[n] = node.op->make_kernel(config); });
       const std::vector<TensorLayoutRef>& given = kernels_[n]->layouts.outputs;
-      for (size_t i = 0; i < given.size() && i < node.outputs.size(); ++i) layouts_[storage_of_[node.outputs[i]]] = given[i];
+      for (size_t i = 0; i < given.size() && i < node.outputs.size(); ++i) {
+        // A kernel not free to choose leaves plain outputs (else the rounds would not end).
+        if (given[i] && !config.free_output_layouts)
+          throw Error("internal error: a kernel chose an output layout it was not free to choose", where_of(node));
+        layouts_[storage_of_[node.outputs[i]]] = given[i];
+      }
     }
     settled = true;
     for (int n : g.schedule) {
