@@ -25,6 +25,15 @@
 #define MININN_MULTIVERSIONED __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 
+// The same for a function template. Clang (14) cannot take the address of,
+// or reliably call, an instance of a multiversioned template, so under Clang
+// a template is compiled once, for baseline x86-64: slower, same results.
+#if defined(__clang__)
+#define MININN_MULTIVERSIONED_TEMPLATE
+#else
+#define MININN_MULTIVERSIONED_TEMPLATE MININN_MULTIVERSIONED
+#endif
+
 // 2. Code written with 64-byte GCC vector extensions (ops/pool/plane_lanes.h),
 //    compiled for AVX-512F between MININN_AVX512_BEGIN and MININN_AVX512_END
 //    and called only when cpu_has_avx512(). Target clones do not serve here:

@@ -145,6 +145,14 @@ template <typename Kernel>
     for (int64_t c = lo; c < hi; ++c) kernel.template block<1>(c);
 }
 
+// One tap of a max window, by PyTorch's rule: a larger value or any NaN
+// takes over. Branch-free, so a block of them vectorises.
+[[gnu::always_inline]] inline void take_max(float v, int32_t offset, float& best, int32_t& tap) {
+  const bool takes = v > best || v != v;
+  best = takes ? v : best;
+  tap = takes ? offset : tap;
+}
+
 // Where a block reads the values src[i * Stride], i < B, of its outputs at
 // one tap. With stride 2 that is a local copy of src[0, 2B): from it, the
 // vectoriser loads whole vectors and deinterleaves them. Straight from src
@@ -226,12 +234,6 @@ struct MaxRow {
       best[i] = kMinusInf;
       tap[i] = first;
     }
-    // PyTorch's rule: a larger value or any NaN takes over.
-    auto take = [](float v, int32_t offset, float& best, int32_t& tap) [[gnu::always_inline]] {
-      const bool takes = v > best || v != v;
-      best = takes ? v : best;
-      tap = takes ? offset : tap;
-    };
     const int64_t at = origin + c * stride();
     Lanes<Width ? 1 : Stride, B> lanes;
     for (int64_t jd = td.first; jd < td.last; ++jd)
@@ -243,7 +245,7 @@ struct MaxRow {
           for (int64_t i = 0; i < B; ++i) {
             float b = best[i];
             int32_t t = tap[i];
-            for (int jw = 0; jw < Width; ++jw) take(src[i * stride() + jw], static_cast<int32_t>(row + jw), b, t);
+            for (int jw = 0; jw < Width; ++jw) take_max(src[i * stride() + jw], static_cast<int32_t>(row + jw), b, t);
             best[i] = b;
             tap[i] = t;
           }
@@ -252,7 +254,7 @@ struct MaxRow {
             const int64_t offset = row + jw * rows.g.axes[2].dilation;
             const float* src = lanes.of(plane + (at + offset));
 #pragma GCC unroll 1
-            for (int64_t i = 0; i < B; ++i) take(src[i * stride()], static_cast<int32_t>(offset), best[i], tap[i]);
+            for (int64_t i = 0; i < B; ++i) take_max(src[i * stride()], static_cast<int32_t>(offset), best[i], tap[i]);
           }
         }
       }
@@ -264,7 +266,7 @@ struct MaxRow {
 
 // Max pool output rows [first, last) of all planes.
 template <int Stride, int Width, bool Indexed>
-MININN_MULTIVERSIONED void max_rows(const Rows& rows, float* y, int64_t* indices, int64_t first, int64_t last) {
+MININN_MULTIVERSIONED_TEMPLATE void max_rows(const Rows& rows, float* y, int64_t* indices, int64_t first, int64_t last) {
   const Geometry& g = rows.g;
   const int64_t in_plane = g.in_plane(), out_plane = g.out_plane(), out_w = g.axes[2].out;
   RowCursor at(g, first);
@@ -372,7 +374,7 @@ struct AvgRow {
 
 // Average pool output rows [first, last) of all planes.
 template <int Stride, int Width>
-MININN_MULTIVERSIONED void avg_rows(const Rows& rows, const AvgOptions& options, float* y, int64_t first,
+MININN_MULTIVERSIONED_TEMPLATE void avg_rows(const Rows& rows, const AvgOptions& options, float* y, int64_t first,
                                     int64_t last) {
   const Geometry& g = rows.g;
   const Axis& aw = g.axes[2];
@@ -430,7 +432,7 @@ struct SpreadRow {
 // Input rows [first, last) of all planes; Width: the W kernel when it equals
 // the stride, 2 (stores of interleaved pairs), 0 for any other.
 template <int Width>
-MININN_MULTIVERSIONED void spread_rows(const Geometry& g, const AvgOptions& options, const Interior& inner,
+MININN_MULTIVERSIONED_TEMPLATE void spread_rows(const Geometry& g, const AvgOptions& options, const Interior& inner,
                                        const float* gy, float* gx, int64_t first, int64_t last) {
   const Axis &ad = g.axes[0], &ah = g.axes[1], &aw = g.axes[2];
   const int64_t out_plane = g.out_plane();
