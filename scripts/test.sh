@@ -9,10 +9,13 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh --tests
 build=${MININN_BUILD_DIR:-build}
 MININN_BUILD_DIR=$build scripts/build.sh -DMININN_BUILD_TESTS=ON -DMININN_WERROR=ON
-ctest --test-dir "$build" --output-on-failure
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)"
 if [[ "${MININN_SKIP_SANITIZERS:-0}" != 1 ]]; then
   echo "test: ASan+UBSan build"
-  MININN_BUILD_DIR=$build-asan scripts/build.sh -DMININN_BUILD_TESTS=ON -DMININN_SANITIZE=ON -DMININN_WERROR=ON
+  # -O1, assertions on: half the build time of -O3 with its target clones
+  # (CI's longest step), and the instrumented suite runs about as fast.
+  MININN_BUILD_DIR=$build-asan scripts/build.sh -DMININN_BUILD_TESTS=ON -DMININN_SANITIZE=ON -DMININN_WERROR=ON \
+    -DCMAKE_CXX_FLAGS_RELEASE=-O1
   ASAN_OPTIONS=detect_leaks=1 ctest --test-dir "$build-asan" --output-on-failure -L sanitize
   scripts/test-reliability.sh "$build"
 fi

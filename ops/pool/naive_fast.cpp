@@ -213,7 +213,7 @@ struct MaxRow {
   // Stride 2: whether the blocks' copies (Lanes) would read past the input's
   // end, which is one element after the last tap of the row's last output.
   bool copies_past_end() const {
-    if constexpr (Stride != 2 || Width) return false;
+    if constexpr (Stride != 2 || (Width && Width != 3)) return false;
     const Axis& aw = rows.g.axes[2];
     const int64_t last = origin + (rows.w.hi - 1) * stride() + rows.tap_offset(td.last - 1, th.last - 1, aw.kernel - 1);
     return rows.end - plane <= last + 1;
@@ -235,11 +235,28 @@ struct MaxRow {
       tap[i] = first;
     }
     const int64_t at = origin + c * stride();
-    Lanes<Width ? 1 : Stride, B> lanes;
+    Lanes<Width && !(Stride == 2 && Width == 3) ? 1 : Stride, B> lanes;
     for (int64_t jd = td.first; jd < td.last; ++jd)
       for (int64_t jh = th.first; jh < th.last; ++jh) {
         const int64_t row = rows.tap_offset(jd, jh, 0);
-        if constexpr (Width) {
+        if constexpr (Stride == 2 && Width == 3) {
+          // Taps 0 and 1 are whole pairs of src; tap 2 reads the pairs one
+          // element on, through a copy (see Lanes): together in one loop,
+          // the three interleaved taps would defeat the vectoriser.
+          const float* src = plane + (at + row);
+          const float* third = lanes.of(src + 2);
+          const auto t0 = static_cast<int32_t>(row);
+#pragma GCC unroll 1
+          for (int64_t i = 0; i < B; ++i) {
+            float b = best[i];
+            int32_t t = tap[i];
+            take_max(src[2 * i], t0, b, t);
+            take_max(src[2 * i + 1], t0 + 1, b, t);
+            take_max(third[2 * i], t0 + 2, b, t);
+            best[i] = b;
+            tap[i] = t;
+          }
+        } else if constexpr (Width) {
           const float* src = plane + (at + row);
 #pragma GCC unroll 1  // to vectorise: unrolled into scalars first, it would not be
           for (int64_t i = 0; i < B; ++i) {
@@ -258,9 +275,14 @@ struct MaxRow {
           }
         }
       }
+    // Kept loops (unroll 1), so they vectorise whole; unrolled first, the
+    // index loop became scalar inserts from the stack.
+#pragma GCC unroll 1
     for (int64_t i = 0; i < B; ++i) y[c + i] = best[i];
-    if constexpr (Indexed)
+    if constexpr (Indexed) {
+#pragma GCC unroll 1
       for (int64_t i = 0; i < B; ++i) indices[c + i] = at + i * stride() + tap[i];
+    }
   }
 };
 
@@ -290,8 +312,7 @@ template <bool Indexed>
 using MaxRows = void (*)(const Rows&, float*, int64_t*, int64_t, int64_t);
 
 // The rows function for the W axis: strides 1 and 2, and windows 2 or 3
-// wide without dilation, specialised (3 wide with stride 2 is not: its
-// third tap would read one element past the pair, see Lanes).
+// wide without dilation, specialised.
 template <bool Indexed>
 MaxRows<Indexed> pick_max_rows(const Axis& w) {
   const int width = w.dilation == 1 && (w.kernel == 2 || w.kernel == 3) ? static_cast<int>(w.kernel) : 0;
@@ -299,6 +320,7 @@ MaxRows<Indexed> pick_max_rows(const Axis& w) {
   if (w.stride == 1 && width == 3) return max_rows<1, 3, Indexed>;
   if (w.stride == 1) return max_rows<1, 0, Indexed>;
   if (w.stride == 2 && width == 2) return max_rows<2, 2, Indexed>;
+  if (w.stride == 2 && width == 3) return max_rows<2, 3, Indexed>;
   if (w.stride == 2) return max_rows<2, 0, Indexed>;
   return max_rows<0, 0, Indexed>;
 }
@@ -336,7 +358,7 @@ struct AvgRow {
   // Stride 2: whether the blocks' copies (Lanes) would read past the input's
   // end, which is one element after the last tap of the row's last output.
   bool copies_past_end() const {
-    if constexpr (Stride != 2 || Width) return false;
+    if constexpr (Stride != 2 || (Width && Width != 3)) return false;
     const Axis& aw = rows.g.axes[2];
     const float* last = row_of(d.hi - 1, h.hi - 1) + ((rows.w.hi - 1) * stride() - aw.pad + aw.kernel - 1);
     return rows.end - last <= 1;
@@ -349,7 +371,7 @@ struct AvgRow {
   [[gnu::always_inline]] void block(int64_t c) const {
     const int64_t kernel = rows.g.axes[2].kernel, start = c * stride() - rows.g.axes[2].pad;
     float sum[B] = {};
-    Lanes<Width ? 1 : Stride, B> lanes;
+    Lanes<Width && !(Stride == 2 && Width == 3) ? 1 : Stride, B> lanes;
     for (int64_t id = d.lo; id < d.hi; ++id)
       for (int64_t ih = h.lo; ih < h.hi; ++ih) {
         const float* row = row_of(id, ih) + start;

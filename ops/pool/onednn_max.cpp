@@ -314,15 +314,30 @@ class MaxPoolKernel final : public Kernel {
 // ... 0.24 vs 0.31; MaxPool3d 2/2 on 8x32x4x32x32 0.24+0.11 vs 0.28+0.41.
 // Rows under 16 outputs lose (28x28: 0.50 vs 0.43 inference, 0.89+0.26 vs
 // 0.54+0.48 training), so they stay on oneDNN.
+//
+// 3-wide windows with stride 2 along W (ResNet's stem pool 3x3/2; 1-d and
+// 2-d, what was measured) read each input about 2.25 times, and win only on
+// long rows (2 threads, inference and training forward + backward, ms): 32x64x112x112
+// (rows of 56) 8.2 vs 8.5, 10.0+11.9 vs 10.1+13.6; 16x64x80x80 (40) 2.2 vs
+// 2.0, 2.41+2.90 vs 2.33+2.93; 16x128x56x56 (28) 2.7 vs 1.9.
 std::string small_window_on_mininn(const Geometry& g) {
-  constexpr int64_t kMinRow = 16;
-  for (const Axis& a : g.axes)
-    if (a.kernel > 2 || a.dilation != 1) return "";
-  if (g.axes[2].out < kMinRow) return "";
-  return fmt::format(
-      "a max pool with windows of at most 2 per axis over rows of {} outputs: mininn's single pass (maximum and "
-      "int64 index together) beats oneDNN's JIT plus its NaN scan, -FLT_MAX fix-up and index conversion",
-      g.axes[2].out);
+  constexpr int64_t kMinRow = 16, kMinRowStride2Width3 = 48;
+  bool small = true;
+  for (const Axis& a : g.axes) small = small && a.kernel <= 2 && a.dilation == 1;
+  if (small && g.axes[2].out >= kMinRow)
+    return fmt::format(
+        "a max pool with windows of at most 2 per axis over rows of {} outputs: mininn's single pass (maximum and "
+        "int64 index together) beats oneDNN's JIT plus its NaN scan, -FLT_MAX fix-up and index conversion",
+        g.axes[2].out);
+  const Axis &d = g.axes[0], &h = g.axes[1], &w = g.axes[2];
+  const bool stem = d.kernel == 1 && h.kernel <= 3 && h.dilation == 1 && w.kernel == 3 && w.stride == 2 &&
+                    w.dilation == 1;
+  if (stem && w.out >= kMinRowStride2Width3)
+    return fmt::format(
+        "a max pool with 3-wide windows at stride 2 over rows of {} outputs: mininn's single pass (maximum and "
+        "int64 index together) beats oneDNN's JIT plus its NaN scan, -FLT_MAX fix-up and index conversion",
+        w.out);
+  return "";
 }
 
 }  // namespace

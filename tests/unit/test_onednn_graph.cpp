@@ -79,6 +79,10 @@ TEST(OneDnnDispatch, AutoRunsOneDnnWhereExactAndSaysWhyNot) {
        "windows of at most 2 per axis over rows of 28 outputs"},
       {"MaxPool2d", {{"kernel_size", 2}}, {2, 16, 28, 28}, "onednn", "onednn", ""},  // rows of 14: oneDNN's JIT
       {"MaxPool2d", {{"kernel_size", 3}, {"stride", 2}}, {2, 16, 56, 56}, "onednn", "onednn", ""},
+      // 3-wide at stride 2: mininn's loop from rows of 48 outputs on.
+      {"MaxPool2d", {{"kernel_size", 3}, {"stride", 2}, {"padding", 1}}, {1, 8, 92, 92}, "onednn", "onednn", ""},
+      {"MaxPool2d", {{"kernel_size", 3}, {"stride", 2}, {"padding", 1}}, {1, 8, 112, 112}, "naive", "naive",
+       "3-wide windows at stride 2 over rows of 56 outputs"},
       {"MaxPool2d", {{"kernel_size", 2}, {"dilation", 2}}, {1, 4, 9, 9}, "naive", "naive", "ref:any"},
       {"AvgPool2d",
        {{"kernel_size", 3}, {"stride", 2}, {"padding", 1}, {"ceil_mode", true}},
