@@ -140,7 +140,8 @@ void CompiledGraph::build_kernels() {
       if (propagate) {
         for (int v : node.inputs) config.input_layouts.push_back(layouts_[storage_of_[v]]);
         config.free_output_layouts = true;
-        for (int v : node.outputs) config.free_output_layouts = config.free_output_layouts && !plain_only[storage_of_[v]];
+        for (int v : node.outputs)
+          config.free_output_layouts = config.free_output_layouts && !plain_only[storage_of_[v]];
       }
       at_node(node, [&] { kernels_[n] = node.op->make_kernel(config); });
       const std::vector<TensorLayoutRef>& given = kernels_[n]->layouts.outputs;

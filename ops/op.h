@@ -87,9 +87,9 @@ struct KernelConfig {
   bool free_output_layouts = false;
 };
 
-// Whether input `index` is offered in a layout other than plain.
-inline bool offered_layout(const KernelConfig& config, size_t index) {
-  return index < config.input_layouts.size() && config.input_layouts[index] != nullptr;
+// The layout input `index` is offered in (null: plain).
+inline TensorLayoutRef offered_layout(const KernelConfig& config, size_t index) {
+  return index < config.input_layouts.size() ? config.input_layouts[index] : nullptr;
 }
 
 // The layouts a kernel reads its inputs in and writes its outputs in (null:

@@ -114,7 +114,7 @@ class ConvKernel final : public Kernel {
         has_bias_(has_bias),
         needs_backward_(config.needs_backward),
         post_op_(config.post_op),
-        offered_src_(rt::offered(config, 0)),
+        offered_src_(offered_layout(config, 0)),
         free_dst_(config.free_output_layouts && !config.needs_backward) {
     explicit_pad_ = g.mode != PaddingMode::Zeros && (g.pad_top || g.pad_bottom || g.pad_left || g.pad_right);
     padded_h_ = g.in_h + g.pad_top + g.pad_bottom;
@@ -179,7 +179,8 @@ class ConvKernel final : public Kernel {
     dst_ = make_port(rt::desc_of(dst_layout, dst_dims), forward_pd_.dst_desc(), false, created_);
     if (src_.converts()) dispatch.conversions.push_back(rt::conversion("input 0", src_.plain, src_.inner, "nchw"));
     if (weights_.converts())
-      dispatch.conversions.push_back(rt::conversion("weight", weights_.plain, weights_.inner, g.groups == 1 ? "oihw" : "goihw"));
+      dispatch.conversions.push_back(
+          rt::conversion("weight", weights_.plain, weights_.inner, g.groups == 1 ? "oihw" : "goihw"));
     if (dst_.converts()) dispatch.conversions.push_back(rt::conversion("output 0", dst_.inner, dst_.plain, "nchw"));
     scratchpad_ =
         std::max({rt::scratchpad_bytes(forward_pd_), src_.scratchpad(), weights_.scratchpad(), dst_.scratchpad()});

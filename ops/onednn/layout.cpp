@@ -42,10 +42,6 @@ TensorLayoutRef propagated_layout(const memory::desc& desc) {
 
 memory::desc desc_of(const TensorLayoutRef& layout, const Dims& dims) { return layout ? layout->desc : plain(dims); }
 
-TensorLayoutRef offered(const KernelConfig& config, size_t index) {
-  return index < config.input_layouts.size() ? config.input_layouts[index] : nullptr;
-}
-
 std::string conversion(const std::string& what, const memory::desc& from, const memory::desc& to,
                        const std::string& letters) {
   return fmt::format("{}: {} -> {}", what, tag_name(from, letters), tag_name(to, letters));

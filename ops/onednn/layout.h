@@ -30,9 +30,6 @@ TensorLayoutRef propagated_layout(const memory::desc& desc);
 // The descriptor of a value of `dims` in `layout` (plain for null).
 memory::desc desc_of(const TensorLayoutRef& layout, const Dims& dims);
 
-// The layout offered for input `index` of a kernel (null: plain).
-TensorLayoutRef offered(const KernelConfig& config, size_t index);
-
 // oneDNN's name of a layout, from its dimension letters: tag_name(d, "nchw")
 // gives "nchw", "nhwc" or "nChw16c"; tag_name(w, "oihw") "OIhw16i16o".
 std::string tag_name(const memory::desc& desc, const std::string& letters);

@@ -112,7 +112,8 @@ class AdaptiveAvgPool final : public AdaptivePool {
   std::unique_ptr<Kernel> make_kernel(const KernelConfig& config) const override {
     Geometry g = geometry(config.inputs[0].shape);
     auto naive = [&] { return std::make_unique<NaiveAdaptiveAvg>(g, fn_); };
-    if (config.backend == Backend::Auto && !offered_layout(config, 0) && adaptive_avg_on_lanes(g)) return with_reason(naive(), kOnLanesWhy);
+    if (config.backend == Backend::Auto && !offered_layout(config, 0) && adaptive_avg_on_lanes(g))
+      return with_reason(naive(), kOnLanesWhy);
     return pick_kernel(
         config, [&](std::string& why) { return onednn::make_adaptive_avg_pool(g, rank_, config, why); }, naive);
   }
@@ -175,7 +176,8 @@ class AdaptiveMaxPool final : public AdaptivePool {
       return std::make_unique<NaiveAdaptiveMax>(g, fn_, return_indices_, config.needs_backward,
                                                 config.outputs[0].shape);
     };
-    if (config.backend == Backend::Auto && !offered_layout(config, 0) && adaptive_max_on_lanes(g)) return with_reason(naive(), kOnLanesWhy);
+    if (config.backend == Backend::Auto && !offered_layout(config, 0) && adaptive_max_on_lanes(g))
+      return with_reason(naive(), kOnLanesWhy);
     return pick_kernel(
         config,
         [&](std::string& why) { return onednn::make_adaptive_max_pool(g, rank_, return_indices_, config, why); },

@@ -149,7 +149,6 @@ void box_spread_backward(const Geometry& g, const Spans& spans, const float* gy,
   }
 }
 
-
 }  // namespace
 
 float divisor(const AvgOptions& options, const AvgSpan& d, const AvgSpan& h, const AvgSpan& w) {

@@ -190,6 +190,11 @@ struct MaxRow {
   // Along W; a constant when specialised, so the vectoriser knows it.
   int64_t stride() const { return Stride ? Stride : rows.stride(); }
 
+  // Stride 2, 3 wide: taps 0 and 1 are whole pairs of the row; tap 2 reads
+  // the pairs one element on, through a copy (Lanes). Together in one loop,
+  // the three interleaved taps would defeat the vectoriser.
+  static constexpr bool kThirdTapCopied = Stride == 2 && Width == 3;
+
   // A window cut by the padding along W: alone, as the reference does it.
   [[gnu::always_inline]] void window(int64_t ow) const {
     const Taps tw = taps(rows.g.axes[2], ow);
@@ -213,7 +218,7 @@ struct MaxRow {
   // Stride 2: whether the blocks' copies (Lanes) would read past the input's
   // end, which is one element after the last tap of the row's last output.
   bool copies_past_end() const {
-    if constexpr (Stride != 2 || (Width && Width != 3)) return false;
+    if constexpr (Stride != 2 || (Width && !kThirdTapCopied)) return false;
     const Axis& aw = rows.g.axes[2];
     const int64_t last = origin + (rows.w.hi - 1) * stride() + rows.tap_offset(td.last - 1, th.last - 1, aw.kernel - 1);
     return rows.end - plane <= last + 1;
@@ -235,14 +240,11 @@ struct MaxRow {
       tap[i] = first;
     }
     const int64_t at = origin + c * stride();
-    Lanes<Width && !(Stride == 2 && Width == 3) ? 1 : Stride, B> lanes;
+    Lanes<Width && !kThirdTapCopied ? 1 : Stride, B> lanes;
     for (int64_t jd = td.first; jd < td.last; ++jd)
       for (int64_t jh = th.first; jh < th.last; ++jh) {
         const int64_t row = rows.tap_offset(jd, jh, 0);
-        if constexpr (Stride == 2 && Width == 3) {
-          // Taps 0 and 1 are whole pairs of src; tap 2 reads the pairs one
-          // element on, through a copy (see Lanes): together in one loop,
-          // the three interleaved taps would defeat the vectoriser.
+        if constexpr (kThirdTapCopied) {
           const float* src = plane + (at + row);
           const float* third = lanes.of(src + 2);
           const auto t0 = static_cast<int32_t>(row);
@@ -288,7 +290,8 @@ struct MaxRow {
 
 // Max pool output rows [first, last) of all planes.
 template <int Stride, int Width, bool Indexed>
-MININN_MULTIVERSIONED_TEMPLATE void max_rows(const Rows& rows, float* y, int64_t* indices, int64_t first, int64_t last) {
+MININN_MULTIVERSIONED_TEMPLATE void max_rows(const Rows& rows, float* y, int64_t* indices, int64_t first,
+                                             int64_t last) {
   const Geometry& g = rows.g;
   const int64_t in_plane = g.in_plane(), out_plane = g.out_plane(), out_w = g.axes[2].out;
   RowCursor at(g, first);
@@ -358,7 +361,7 @@ struct AvgRow {
   // Stride 2: whether the blocks' copies (Lanes) would read past the input's
   // end, which is one element after the last tap of the row's last output.
   bool copies_past_end() const {
-    if constexpr (Stride != 2 || (Width && Width != 3)) return false;
+    if constexpr (Stride != 2 || Width) return false;
     const Axis& aw = rows.g.axes[2];
     const float* last = row_of(d.hi - 1, h.hi - 1) + ((rows.w.hi - 1) * stride() - aw.pad + aw.kernel - 1);
     return rows.end - last <= 1;
@@ -371,7 +374,7 @@ struct AvgRow {
   [[gnu::always_inline]] void block(int64_t c) const {
     const int64_t kernel = rows.g.axes[2].kernel, start = c * stride() - rows.g.axes[2].pad;
     float sum[B] = {};
-    Lanes<Width && !(Stride == 2 && Width == 3) ? 1 : Stride, B> lanes;
+    Lanes<Width ? 1 : Stride, B> lanes;
     for (int64_t id = d.lo; id < d.hi; ++id)
       for (int64_t ih = h.lo; ih < h.hi; ++ih) {
         const float* row = row_of(id, ih) + start;
@@ -396,8 +399,8 @@ struct AvgRow {
 
 // Average pool output rows [first, last) of all planes.
 template <int Stride, int Width>
-MININN_MULTIVERSIONED_TEMPLATE void avg_rows(const Rows& rows, const AvgOptions& options, float* y, int64_t first,
-                                    int64_t last) {
+MININN_MULTIVERSIONED_TEMPLATE void avg_rows(const Rows& rows, const AvgOptions& options, float* y,
+                                             int64_t first, int64_t last) {
   const Geometry& g = rows.g;
   const Axis& aw = g.axes[2];
   const int64_t in_plane = g.in_plane(), out_plane = g.out_plane();
@@ -454,8 +457,9 @@ struct SpreadRow {
 // Input rows [first, last) of all planes; Width: the W kernel when it equals
 // the stride, 2 (stores of interleaved pairs), 0 for any other.
 template <int Width>
-MININN_MULTIVERSIONED_TEMPLATE void spread_rows(const Geometry& g, const AvgOptions& options, const Interior& inner,
-                                       const float* gy, float* gx, int64_t first, int64_t last) {
+MININN_MULTIVERSIONED_TEMPLATE void spread_rows(const Geometry& g, const AvgOptions& options,
+                                                const Interior& inner, const float* gy, float* gx, int64_t first,
+                                                int64_t last) {
   const Axis &ad = g.axes[0], &ah = g.axes[1], &aw = g.axes[2];
   const int64_t out_plane = g.out_plane();
   // The window along an axis that covers input position i, or -1.

@@ -37,8 +37,8 @@ class LayoutPoolKernel final : public Kernel {
 
   // Creates the primitives; false (and `why`) when oneDNN has nothing better
   // than its reference kernel for this layout.
-  bool build(const Problem& p, const TensorLayoutRef& src_layout, bool free_output, Backend backend,
-             std::string& why) {
+  bool build(const Problem& p, bool free_output, Backend backend, std::string& why) {
+    const TensorLayoutRef& src_layout = layouts.inputs[0];
     const memory::desc any_dst(p.dst, memory::data_type::f32, memory::format_tag::any);
     pooling_v2_forward::desc fd(prop_kind::forward_inference, p.kind, src_layout->desc, any_dst, p.strides, p.kernel,
                                 p.dilation, p.pad_l, p.pad_r);
@@ -148,7 +148,7 @@ class LayoutPoolKernel final : public Kernel {
 
 std::unique_ptr<Kernel> build_layout_pool(const Geometry& g, int rank, algorithm kind, const KernelConfig& config,
                                           std::string& why) {
-  const TensorLayoutRef layout = rt::offered(config, 0);
+  const TensorLayoutRef layout = offered_layout(config, 0);
   if (!layout || rank != 2 || config.needs_backward || g.planes == 0) return nullptr;
   const Dims dims = layout->desc.dims();
   if (dims.size() != 4 || dims[0] * dims[1] != g.planes) return nullptr;
@@ -157,7 +157,7 @@ std::unique_ptr<Kernel> build_layout_pool(const Geometry& g, int rank, algorithm
   p.src[1] = p.dst[1] = dims[1];
   auto kernel = std::make_unique<LayoutPoolKernel>(g, kind, layout);
   try {
-    if (!kernel->build(p, layout, config.free_output_layouts, config.backend, why)) return nullptr;
+    if (!kernel->build(p, config.free_output_layouts, config.backend, why)) return nullptr;
   } catch (const dnnl::error&) {
     return nullptr;  // the plain kernels then run it, from a plain input
   }

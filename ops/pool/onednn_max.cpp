@@ -322,22 +322,22 @@ class MaxPoolKernel final : public Kernel {
 // 2.0, 2.41+2.90 vs 2.33+2.93; 16x128x56x56 (28) 2.7 vs 1.9.
 std::string small_window_on_mininn(const Geometry& g) {
   constexpr int64_t kMinRow = 16, kMinRowStride2Width3 = 48;
+  const Axis &d = g.axes[0], &h = g.axes[1], &w = g.axes[2];
   bool small = true;
   for (const Axis& a : g.axes) small = small && a.kernel <= 2 && a.dilation == 1;
-  if (small && g.axes[2].out >= kMinRow)
-    return fmt::format(
-        "a max pool with windows of at most 2 per axis over rows of {} outputs: mininn's single pass (maximum and "
-        "int64 index together) beats oneDNN's JIT plus its NaN scan, -FLT_MAX fix-up and index conversion",
-        g.axes[2].out);
-  const Axis &d = g.axes[0], &h = g.axes[1], &w = g.axes[2];
   const bool stem = d.kernel == 1 && h.kernel <= 3 && h.dilation == 1 && w.kernel == 3 && w.stride == 2 &&
                     w.dilation == 1;
-  if (stem && w.out >= kMinRowStride2Width3)
-    return fmt::format(
-        "a max pool with 3-wide windows at stride 2 over rows of {} outputs: mininn's single pass (maximum and "
-        "int64 index together) beats oneDNN's JIT plus its NaN scan, -FLT_MAX fix-up and index conversion",
-        w.out);
-  return "";
+  const char* windows = nullptr;
+  if (small && w.out >= kMinRow)
+    windows = "windows of at most 2 per axis";
+  else if (stem && w.out >= kMinRowStride2Width3)
+    windows = "3-wide windows at stride 2";
+  else
+    return "";
+  return fmt::format(
+      "a max pool with {} over rows of {} outputs: mininn's single pass (maximum and int64 index together) beats "
+      "oneDNN's JIT plus its NaN scan, -FLT_MAX fix-up and index conversion",
+      windows, w.out);
 }
 
 }  // namespace

@@ -124,16 +124,21 @@ std::vector<float> poisoned(int64_t count) { return std::vector<float>(static_ca
 
 // The random configurations below reach the 16-plane kernels often, and the
 // plain loops too (leftover planes, large planes, fewer than 16 planes).
+// Without AVX-512 the plain loops run everywhere, and the tests below
+// compare them with themselves.
 TEST(FastAdaptivePool, RandomConfigurationsReachTheLanes) {
-  if (!cpu_has_avx512()) GTEST_SKIP() << "no AVX-512: every test here compares the plain loops with themselves";
   std::mt19937 rng(20261204);
   int on_lanes = 0, plain = 0;
   for (int trial = 0; trial < 400; ++trial) {
     const Geometry g = random_geometry(rng);
     (adaptive_avg_on_lanes(g) ? on_lanes : plain) += 1;
   }
-  EXPECT_GT(on_lanes, 150);
-  EXPECT_GT(plain, 100);
+  if (cpu_has_avx512()) {
+    EXPECT_GT(on_lanes, 150);
+    EXPECT_GT(plain, 100);
+  } else {
+    EXPECT_EQ(on_lanes, 0);
+  }
 }
 
 TEST(FastAdaptivePool, AverageForwardAndBackwardAreTheReferenceBitForBit) {
