@@ -84,7 +84,6 @@ Timing time_ms(const Options& o, const std::function<void()>& body) {
   return {n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2, times[0]};
 }
 
-
 Tensor random_tensor(const Shape& shape, std::mt19937& rng) {
   Tensor t = Tensor::empty(shape);
   std::uniform_real_distribution<float> dist(-1, 1);

@@ -238,11 +238,8 @@ def torch_times(case, budget_ms):
             # The whole model, autograd recording as in mininn's Execution compiled for backward.
             forward = torch_model(case, layout)
             row = {}
-            if case["backward"]:
+            with torch.set_grad_enabled(case["backward"]):  # an inference case runs under no_grad
                 row["forward"], row["forward_min"] = time_ms(lambda: forward(x), budget_ms)
-            else:
-                with torch.no_grad():
-                    row["forward"], row["forward_min"] = time_ms(lambda: forward(x), budget_ms)
             out.setdefault("(graph)", {})[layout] = row
     return out
 
